@@ -1,0 +1,17 @@
+# SPDX-License-Identifier: Apache-2.0
+# Every third-party dependency comes from a Debian package (scripts/deps.txt).
+find_package(OpenSSL 3.0 REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(tl-expected REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(tomlplusplus REQUIRED)
+find_package(Threads REQUIRED)
+if(COCOON_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+endif()
+if(COCOON_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()
