@@ -79,13 +79,12 @@ Status writeFileAtomic(const fs::path& path, ByteSpan data, mode_t mode) {
     return fail(Code::kInvalidArgument, "writing {}: path names no file", path.string());
   }
   const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  std::string pattern =
-      (dir / ("." + name.substr(0, kMaxTempStem) + ".tmp.XXXXXX")).string();
+  std::string pattern = (dir / ("." + name.substr(0, kMaxTempStem) + ".tmp.XXXXXX")).string();
   UniqueFd fd(::mkostemp(pattern.data(), O_CLOEXEC));
   if (!fd.valid()) {
     const int err = errno;
-    return fail(errnoError(err, "creating a temp file in " + dir.string() + " for " +
-                                      path.string()));
+    return fail(
+        errnoError(err, "creating a temp file in " + dir.string() + " for " + path.string()));
   }
   TempFile temp(pattern);
   if (::fchmod(fd.get(), mode & 07777) != 0) {
@@ -164,8 +163,7 @@ Result<std::string> readTextFile(const fs::path& path, std::size_t max_bytes) {
 Result<TempDir> TempDir::create(std::string_view prefix) {
   if (prefix.empty() || prefix.find('/') != std::string_view::npos ||
       prefix.find('\0') != std::string_view::npos) {
-    return fail(Code::kInvalidArgument, "temp dir prefix \"{}\" must be a non-empty name",
-                prefix);
+    return fail(Code::kInvalidArgument, "temp dir prefix \"{}\" must be a non-empty name", prefix);
   }
   fs::path base = "/tmp";
   if (const char* tmpdir = ::secure_getenv("TMPDIR"); tmpdir != nullptr && tmpdir[0] == '/') {
@@ -189,7 +187,9 @@ TempDir& TempDir::operator=(TempDir&& other) noexcept {
   return *this;
 }
 
-TempDir::~TempDir() { removeNow(); }
+TempDir::~TempDir() {
+  removeNow();
+}
 
 void TempDir::removeNow() noexcept {
   if (!path_.empty()) {

@@ -27,25 +27,38 @@ constexpr std::string_view kFormatNames[] = {"text", "json"};
 
 spdlog::level::level_enum toSpdlog(LogLevel level) {
   switch (level) {
-    case LogLevel::kTrace: return spdlog::level::trace;
-    case LogLevel::kDebug: return spdlog::level::debug;
-    case LogLevel::kInfo: return spdlog::level::info;
-    case LogLevel::kWarn: return spdlog::level::warn;
-    case LogLevel::kError: return spdlog::level::err;
-    case LogLevel::kOff: break;
+    case LogLevel::kTrace:
+      return spdlog::level::trace;
+    case LogLevel::kDebug:
+      return spdlog::level::debug;
+    case LogLevel::kInfo:
+      return spdlog::level::info;
+    case LogLevel::kWarn:
+      return spdlog::level::warn;
+    case LogLevel::kError:
+      return spdlog::level::err;
+    case LogLevel::kOff:
+      break;
   }
   return spdlog::level::off;
 }
 
 std::string_view nameOf(spdlog::level::level_enum level) {
   switch (level) {
-    case spdlog::level::trace: return "trace";
-    case spdlog::level::debug: return "debug";
-    case spdlog::level::info: return "info";
-    case spdlog::level::warn: return "warn";
-    case spdlog::level::err: return "error";
-    case spdlog::level::critical: return "error";
-    default: return "off";
+    case spdlog::level::trace:
+      return "trace";
+    case spdlog::level::debug:
+      return "debug";
+    case spdlog::level::info:
+      return "info";
+    case spdlog::level::warn:
+      return "warn";
+    case spdlog::level::err:
+      return "error";
+    case spdlog::level::critical:
+      return "error";
+    default:
+      return "off";
   }
 }
 
@@ -133,8 +146,8 @@ void appendTimestamp(std::chrono::system_clock::time_point t, spdlog::memory_buf
   struct tm tm {};
   gmtime_r(&secs, &tm);
   fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                 tm.tm_sec, millis);
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 millis);
 }
 
 // The one sink behind every component logger. It renders records itself (rather than
@@ -276,8 +289,7 @@ Result<LogOptions> resolveLogOptions(std::optional<std::string_view> level_flag,
                                      const EnvLookup& env) {
   LogOptions options;
   if (level_flag) {
-    COCOON_ASSIGN_OR_RETURN(options.level,
-                            withContext(parseLogLevel(*level_flag), "--log-level"));
+    COCOON_ASSIGN_OR_RETURN(options.level, withContext(parseLogLevel(*level_flag), "--log-level"));
   } else if (auto value = env("COCOON_LOG")) {
     COCOON_ASSIGN_OR_RETURN(options.level, withContext(parseLogLevel(*value), "$COCOON_LOG"));
   }
@@ -291,7 +303,9 @@ Result<LogOptions> resolveLogOptions(std::optional<std::string_view> level_flag,
   return options;
 }
 
-void setLogSinkForTest(std::ostream* out) { registry().sink->setOutput(out); }
+void setLogSinkForTest(std::ostream* out) {
+  registry().sink->setOutput(out);
+}
 
 namespace log_detail {
 
@@ -299,8 +313,7 @@ void emit(LogLevel level, std::string_view component, std::string_view message) 
   if (!logEnabled(level)) {
     return;
   }
-  loggerFor(component)->log(toSpdlog(level),
-                            spdlog::string_view_t(message.data(), message.size()));
+  loggerFor(component)->log(toSpdlog(level), spdlog::string_view_t(message.data(), message.size()));
 }
 
 }  // namespace log_detail

@@ -73,8 +73,8 @@ extern std::atomic<std::uint8_t> g_min_level;
 void emit(LogLevel level, std::string_view component, std::string_view message);
 
 template <typename... Args>
-void emitFormatted(LogLevel level, std::string_view component,
-                   fmt::format_string<Args...> format, Args&&... args) {
+void emitFormatted(LogLevel level, std::string_view component, fmt::format_string<Args...> format,
+                   Args&&... args) {
   emit(level, component, fmt::vformat(format, fmt::make_format_args(args...)));
 }
 
@@ -117,30 +117,29 @@ class LogRateLimiter {
 
 // COCOON_LOG(kInfo, "kbs", "session {} attested", id): formats (checked at compile time)
 // and writes one record. The arguments are not evaluated when the level is disabled.
-#define COCOON_LOG(level, component, ...)                                                \
-  do {                                                                                   \
-    if (::cocoon::logEnabled(::cocoon::LogLevel::level)) {                               \
-      ::cocoon::log_detail::emitFormatted(::cocoon::LogLevel::level, component,          \
-                                          __VA_ARGS__);                                  \
-    }                                                                                    \
+#define COCOON_LOG(level, component, ...)                                                     \
+  do {                                                                                        \
+    if (::cocoon::logEnabled(::cocoon::LogLevel::level)) {                                    \
+      ::cocoon::log_detail::emitFormatted(::cocoon::LogLevel::level, component, __VA_ARGS__); \
+    }                                                                                         \
   } while (false)
 
 // Like COCOON_LOG, for records a remote peer can trigger at will (STYLE.md §5.11): at
 // most 10 per second from this call site; the next record that gets through says how
 // many were dropped.
-#define COCOON_LOG_RATE_LIMITED(level, component, ...)                                   \
-  do {                                                                                   \
-    if (::cocoon::logEnabled(::cocoon::LogLevel::level)) {                               \
-      static ::cocoon::LogRateLimiter cocoon_log_limiter_;                               \
-      const auto cocoon_log_decision_ =                                                  \
-          cocoon_log_limiter_.allow(::std::chrono::steady_clock::now());                 \
-      if (cocoon_log_decision_.emit) {                                                   \
-        ::std::string cocoon_log_msg_ = ::fmt::format(__VA_ARGS__);                      \
-        if (cocoon_log_decision_.suppressed > 0) {                                       \
-          cocoon_log_msg_ += ::fmt::format(" ({} similar records suppressed)",           \
-                                           cocoon_log_decision_.suppressed);             \
-        }                                                                                \
-        ::cocoon::log_detail::emit(::cocoon::LogLevel::level, component, cocoon_log_msg_); \
-      }                                                                                  \
-    }                                                                                    \
+#define COCOON_LOG_RATE_LIMITED(level, component, ...)                                            \
+  do {                                                                                            \
+    if (::cocoon::logEnabled(::cocoon::LogLevel::level)) {                                        \
+      static ::cocoon::LogRateLimiter cocoon_log_limiter_;                                        \
+      const auto cocoon_log_decision_ =                                                           \
+          cocoon_log_limiter_.allow(::std::chrono::steady_clock::now());                          \
+      if (cocoon_log_decision_.emit) {                                                            \
+        ::std::string cocoon_log_msg_ = ::fmt::format(__VA_ARGS__);                               \
+        if (cocoon_log_decision_.suppressed > 0) {                                                \
+          cocoon_log_msg_ +=                                                                      \
+              ::fmt::format(" ({} similar records suppressed)", cocoon_log_decision_.suppressed); \
+        }                                                                                         \
+        ::cocoon::log_detail::emit(::cocoon::LogLevel::level, component, cocoon_log_msg_);        \
+      }                                                                                           \
+    }                                                                                             \
   } while (false)

@@ -105,8 +105,7 @@ class Child {
     pollfd p{pidfd_.get(), POLLIN, 0};
     const auto until = Clock::now() + wait;
     for (;;) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
       const int rc = ::poll(&p, 1, static_cast<int>(std::max<long long>(left.count(), 0)));
       if (rc >= 0 || errno != EINTR) {
         return rc > 0;
@@ -169,8 +168,8 @@ Status validate(const SubprocessOptions& options) {
   }
   for (std::size_t i = 0; i < options.argv.size(); ++i) {
     if (options.argv[i].find('\0') != std::string::npos) {
-      return fail(Code::kInvalidArgument, "subprocess {}: argv[{}] contains NUL",
-                  options.argv[0], i);
+      return fail(Code::kInvalidArgument, "subprocess {}: argv[{}] contains NUL", options.argv[0],
+                  i);
     }
   }
   if (options.env) {
@@ -186,8 +185,8 @@ Status validate(const SubprocessOptions& options) {
     struct stat st {};
     if (::stat(options.cwd->c_str(), &st) != 0) {
       const int err = errno;
-      return fail(errnoError(err, "subprocess " + options.argv[0] + ": working directory " +
-                                     options.cwd->string()));
+      return fail(errnoError(
+          err, "subprocess " + options.argv[0] + ": working directory " + options.cwd->string()));
     }
     if (!S_ISDIR(st.st_mode)) {
       return fail(Code::kInvalidArgument, "subprocess {}: working directory {} is not a directory",
@@ -238,8 +237,8 @@ Result<pid_t> spawn(const SubprocessOptions& options, const UniqueFd& child_stdi
   sigfillset(&all_default);
   sigdelset(&all_default, SIGKILL);
   sigdelset(&all_default, SIGSTOP);
-  const auto flags = static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSIGDEF);
+  const auto flags =
+      static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   int rc = posix_spawnattr_setflags(config.attr(), flags);
   rc = rc != 0 ? rc : posix_spawnattr_setpgroup(config.attr(), 0);
   rc = rc != 0 ? rc : posix_spawnattr_setsigmask(config.attr(), &empty_mask);
@@ -368,8 +367,7 @@ Result<SubprocessResult> runSubprocess(const SubprocessOptions& options) {
   std::size_t total_output = 0;
   std::vector<char> buffer(kIoChunk);
 
-  while (stdin_fd.valid() || outputs[0].fd.valid() || outputs[1].fd.valid() ||
-         !child.reaped()) {
+  while (stdin_fd.valid() || outputs[0].fd.valid() || outputs[1].fd.valid() || !child.reaped()) {
     const int wait_ms = pollTimeoutMs(deadline);
     if (wait_ms == 0) {
       result.timed_out = true;
@@ -377,8 +375,8 @@ Result<SubprocessResult> runSubprocess(const SubprocessOptions& options) {
       // Keep what the group wrote before it died; do not wait for more.
       for (Output& output : outputs) {
         while (output.fd.valid()) {
-          COCOON_ASSIGN_OR_RETURN(const bool got, readAvailable(output, buffer, total_output,
-                                                                options));
+          COCOON_ASSIGN_OR_RETURN(const bool got,
+                                  readAvailable(output, buffer, total_output, options));
           if (!got) {
             break;
           }

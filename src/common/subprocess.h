@@ -34,8 +34,8 @@ struct SubprocessOptions {
 };
 
 struct SubprocessResult {
-  int exit_code = -1;    // exit status, or -1 when killed by a signal
-  int term_signal = 0;   // the signal that killed it, or 0
+  int exit_code = -1;   // exit status, or -1 when killed by a signal
+  int term_signal = 0;  // the signal that killed it, or 0
   bool timed_out = false;
   std::string stdout_data;
   std::string stderr_data;

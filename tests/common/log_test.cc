@@ -57,8 +57,9 @@ TEST_F(LogTest, TextFormatKeepsOneRecordOnOneLine) {
 
 TEST_F(LogTest, JsonLinesParseAndEscapeHostileMessages) {
   ASSERT_TRUE(initLogging({LogLevel::kTrace, LogFormat::kJson}));
-  const std::string hostile = std::string("quote\" back\\ nl\n nul", 20) + std::string(1, '\0') +
-                              "\x1b[31m bad-utf8 \xc3\x28 \xed\xa0\x80 ok \xc3\xa9 \xf0\x9f\x98\x80";
+  const std::string hostile =
+      std::string("quote\" back\\ nl\n nul", 20) + std::string(1, '\0') +
+      "\x1b[31m bad-utf8 \xc3\x28 \xed\xa0\x80 ok \xc3\xa9 \xf0\x9f\x98\x80";
   COCOON_LOG(kDebug, "kbs", "peer sent {}", hostile);
   COCOON_LOG(kError, "comp\"onent", "plain");
   const auto got = lines();
@@ -189,8 +190,9 @@ TEST(ResolveLogOptions, DefaultsToInfoText) {
 }
 
 TEST(ResolveLogOptions, ReadsEnvironment) {
-  auto options = resolveLogOptions(std::nullopt, std::nullopt,
-                                   fakeEnv({{"COCOON_LOG", "debug"}, {"COCOON_LOG_FORMAT", "json"}}));
+  auto options =
+      resolveLogOptions(std::nullopt, std::nullopt,
+                        fakeEnv({{"COCOON_LOG", "debug"}, {"COCOON_LOG_FORMAT", "json"}}));
   ASSERT_TRUE(options);
   EXPECT_EQ(options->level, LogLevel::kDebug);
   EXPECT_EQ(options->format, LogFormat::kJson);
@@ -213,8 +215,9 @@ TEST(ResolveLogOptions, NamesTheSourceOfABadValue) {
             "trace|debug|info|warn|error|off, found \"loud\"");
   auto from_flag = resolveLogOptions("info", "yaml", fakeEnv({}));
   ASSERT_FALSE(from_flag);
-  EXPECT_EQ(from_flag.error().toString(),
-            "INVALID_ARGUMENT: --log-format: log format: expected one of text|json, found \"yaml\"");
+  EXPECT_EQ(
+      from_flag.error().toString(),
+      "INVALID_ARGUMENT: --log-format: log format: expected one of text|json, found \"yaml\"");
 }
 
 TEST(InitLogging, RejectsOutOfRangeEnums) {

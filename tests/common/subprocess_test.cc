@@ -28,7 +28,9 @@ SubprocessResult run(SubprocessOptions options) {
   return result ? std::move(*result) : SubprocessResult{};
 }
 
-SubprocessResult sh(const std::string& script) { return run({.argv = {"/bin/sh", "-c", script}}); }
+SubprocessResult sh(const std::string& script) {
+  return run({.argv = {"/bin/sh", "-c", script}});
+}
 
 // Every child this process started has been reaped.
 void expectNoChildren() {
@@ -103,7 +105,8 @@ TEST(Subprocess, RunsConcurrentlyFromSeveralThreads) {
   std::vector<std::string> outputs(4);
   for (std::size_t t = 0; t < outputs.size(); ++t) {
     threads.emplace_back([t, &outputs] {
-      auto r = runSubprocess({.argv = {"cat"}, .stdin_data = std::string(300000, static_cast<char>('a' + t))});
+      auto r = runSubprocess(
+          {.argv = {"cat"}, .stdin_data = std::string(300000, static_cast<char>('a' + t))});
       outputs[t] = r ? r->stdout_data : r.error().toString();
     });
   }
