@@ -15,11 +15,11 @@ namespace cocoon {
 
 struct SubprocessOptions {
   // argv[0] is looked up in the PATH of this process when it has no '/'.
-  std::vector<std::string> argv;
+  std::vector<std::string> argv{};
   // KEY=VALUE entries replacing the environment; nullopt inherits ours.
-  std::optional<std::vector<std::string>> env;
+  std::optional<std::vector<std::string>> env{};
   // Written to the child's stdin, which is then closed. Empty: stdin is /dev/null.
-  std::string stdin_data;
+  std::string stdin_data{};
   // Captured streams come back in SubprocessResult; the others go to /dev/null (never
   // to our stdout, which may belong to containerd).
   bool capture_stdout = true;
@@ -28,7 +28,7 @@ struct SubprocessOptions {
   // kill_grace.
   std::chrono::milliseconds timeout{0};
   std::chrono::milliseconds kill_grace{1000};
-  std::optional<std::filesystem::path> cwd;
+  std::optional<std::filesystem::path> cwd{};
   // Cap on captured stdout plus stderr together.
   std::size_t max_output_bytes = std::size_t{64} << 20;
 };
@@ -37,8 +37,8 @@ struct SubprocessResult {
   int exit_code = -1;   // exit status, or -1 when killed by a signal
   int term_signal = 0;  // the signal that killed it, or 0
   bool timed_out = false;
-  std::string stdout_data;
-  std::string stderr_data;
+  std::string stdout_data{};
+  std::string stderr_data{};
 };
 
 // Runs argv in a new process group with default signal handling, an empty signal mask
