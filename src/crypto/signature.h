@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "common/bytes.h"
 #include "common/result.h"
@@ -23,6 +24,13 @@ enum class SignatureScheme : std::uint8_t {
   kEcdsaSha512,
   kEd25519,
 };
+
+// A short name for messages: "RSA-PKCS1-SHA256", "RSA-PSS-SHA384", "ECDSA-SHA512", "Ed25519".
+std::string_view signatureSchemeName(SignatureScheme scheme);
+
+// The only key type a scheme accepts. Each ECDSA scheme binds one curve (SHA-256 with P-256,
+// SHA-384 with P-384, SHA-512 with P-521), as JOSE's ES256/ES384/ES512 do.
+KeyType signatureSchemeKeyType(SignatureScheme scheme);
 
 // How ECDSA signatures are encoded: ASN.1 DER (X.509, OpenSSL) or the fixed-size
 // big-endian r||s concatenation (JOSE, TDX quotes, SNP reports after byte reversal).
