@@ -173,7 +173,13 @@ JoseResult<Key> parseOkp(const json::Json& object) {
   return keyOrInvalid(Key::fromOkp(type, x, secret.span()));
 }
 
-JoseStatus parseMetadata(const json::Json& object, Jwk& jwk) {
+// The members of Jwk other than the key, parsed before the key (they are cheap to check).
+struct Metadata {
+  std::optional<std::string> kid, alg, use;
+  std::vector<std::string> key_ops;
+};
+
+JoseStatus parseMetadata(const json::Json& object, Metadata& jwk) {
   for (auto [key, slot] :
        {std::pair{"kid", &jwk.kid}, std::pair{"alg", &jwk.alg}, std::pair{"use", &jwk.use}}) {
     COCOON_ASSIGN_OR_RETURN(std::optional<std::string_view> value,
@@ -277,6 +283,8 @@ JoseResult<Jwk> jwkFromJson(const json::Json& object) {
                     internal::jsonTypeName(object));
   }
   COCOON_ASSIGN_OR_RETURN(std::string_view kty, requiredString(object, "kty", kWhere));
+  Metadata metadata;
+  COCOON_TRY(parseMetadata(object, metadata));
   JoseResult<Key> key =
       joseFail(JoseReason::kUnsupportedKey, "JWK: kty \"{}\" is not supported", kty.substr(0, 32));
   if (kty == "RSA") {
@@ -289,9 +297,8 @@ JoseResult<Jwk> jwkFromJson(const json::Json& object) {
   if (!key) {
     return tl::unexpected(std::move(key).error());
   }
-  Jwk jwk{std::move(*key), {}, {}, {}, {}};
-  COCOON_TRY(parseMetadata(object, jwk));
-  return jwk;
+  return Jwk{std::move(*key), std::move(metadata.kid), std::move(metadata.alg),
+             std::move(metadata.use), std::move(metadata.key_ops)};
 }
 
 JoseResult<Jwk> parseJwk(std::string_view text, const JoseLimits& limits) {
