@@ -25,7 +25,9 @@ Result<SecretBytes> rsaOaepDecrypt(const Key& private_key, DigestAlgorithm hash,
 Result<SecretBytes> ecdh(const Key& own, const Key& peer);
 
 // NIST SP 800-56A single-step (Concat) KDF with SHA-256: derives out_len bytes from the
-// shared secret z and the encoded OtherInfo (JOSE ECDH-ES, RFC 7518 §4.6.2).
+// shared secret z and the encoded OtherInfo (JOSE ECDH-ES, RFC 7518 §4.6.2). Runs on
+// OpenSSL's SSKDF. out_len 0 gives an empty result.
+// REQUIRES: z is not empty (an ecdh() result never is); the process aborts otherwise.
 SecretBytes concatKdfSha256(ByteSpan z, ByteSpan other_info, std::size_t out_len);
 
 }  // namespace cocoon::crypto

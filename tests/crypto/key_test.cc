@@ -11,6 +11,7 @@ namespace cocoon::crypto {
 namespace {
 
 using test::expectError;
+using test::generated;
 using test::unb64u;
 using test::unhex;
 
@@ -43,12 +44,6 @@ constexpr std::string_view kEncryptedEcPem =
     "Oa2poY59Fjj3fUyjfBlbfOw/xX33ArgPfFQ39ikwtnMPL5odvYcd5O9bNhd0yw+R\n"
     "i431LBnR/tnGpDPMmC9JrxS2hs5G0Us0YxuJne1n38M=\n"
     "-----END EC PRIVATE KEY-----\n";
-
-Key generated(KeyType type) {
-  auto key = Key::generate(type);
-  EXPECT_TRUE(key) << key.error().toString();
-  return *key;
-}
 
 TEST(Key, GeneratesEveryTypeWithItsSize) {
   const unsigned expected_bits[] = {2048, 256, 384, 521, 255, 255};

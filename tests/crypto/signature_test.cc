@@ -15,14 +15,9 @@ namespace cocoon::crypto {
 namespace {
 
 using test::expectError;
+using test::generated;
 using test::unb64u;
 using test::unhex;
-
-Key generated(KeyType type) {
-  auto key = Key::generate(type);
-  EXPECT_TRUE(key) << key.error().toString();
-  return *key;
-}
 
 // ---- Known answers ----------------------------------------------------------------------
 

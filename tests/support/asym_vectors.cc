@@ -26,7 +26,7 @@ crypto::RsaComponents rsaComponents(const RsaJwkVector& v, bool with_private) {
 crypto::Key rsaKey(const RsaJwkVector& v, bool with_private) {
   auto key = crypto::Key::fromRsa(rsaComponents(v, with_private));
   EXPECT_TRUE(key) << key.error().toString();
-  return key ? *key : *crypto::Key::generate(crypto::KeyType::kRsa);
+  return key ? *key : generated(crypto::KeyType::kRsa);
 }
 
 crypto::Key ecKey(const EcJwkVector& v, bool with_private) {
@@ -34,7 +34,13 @@ crypto::Key ecKey(const EcJwkVector& v, bool with_private) {
   auto key = crypto::Key::fromEc(v.type, unb64u(v.x), unb64u(v.y),
                                  with_private ? std::optional<ByteSpan>(d) : std::nullopt);
   EXPECT_TRUE(key) << key.error().toString();
-  return key ? *key : *crypto::Key::generate(v.type);
+  return key ? *key : generated(v.type);
+}
+
+crypto::Key generated(crypto::KeyType type) {
+  auto key = crypto::Key::generate(type);
+  EXPECT_TRUE(key) << key.error().toString();
+  return *key;
 }
 
 }  // namespace cocoon::test

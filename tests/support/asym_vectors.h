@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Published asymmetric test vectors (RFC 7515 Appendix A) shared by crypto and JOSE tests.
+// Published asymmetric test vectors (RFC 7515 Appendix A) and key helpers for crypto and
+// JOSE tests.
 #pragma once
 
 #include <string_view>
@@ -149,5 +150,7 @@ crypto::RsaComponents rsaComponents(const RsaJwkVector& v, bool with_private);
 // The vector's key built with Key::fromRsa / Key::fromEc; a failure fails the test.
 crypto::Key rsaKey(const RsaJwkVector& v, bool with_private);
 crypto::Key ecKey(const EcJwkVector& v, bool with_private);
+// A fresh key of `type` (2048-bit for RSA); a failure fails the test.
+crypto::Key generated(crypto::KeyType type);
 
 }  // namespace cocoon::test
