@@ -47,6 +47,8 @@ function(cocoon_binary name)
   cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SRCS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  # cmd/<binary>/ files include each other as "cmd/<binary>/x.h".
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
   _cocoon_common_flags(${name})
   target_compile_options(${name} PRIVATE -fstack-protector-strong)
   if(NOT CMAKE_BUILD_TYPE STREQUAL "Debug")

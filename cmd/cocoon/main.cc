@@ -1,19 +1,52 @@
 // SPDX-License-Identifier: Apache-2.0
-// cocoon: command-line tool for owners and operators
-// So far only --help and --version exist: the service itself comes with issue #2.
+// cocoon: the command-line tool for workload owners and operators. This file only parses
+// flags and dispatches; each verb lives in its own file.
 #include <cstdio>
 #include <exception>
+#include <optional>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
+#include "cmd/cocoon/command.h"
+#include "common/log.h"
+
 int main(int argc, char** argv) {
   try {
-    CLI::App app{"cocoon — command-line tool for owners and operators.\n"
-                 "Not functional yet: only --help and --version exist (see issue #2)."};
+    CLI::App app{
+        "cocoon — confidential containers: tools for workload owners and operators.\n"
+        "Available now: canonical JSON (jcs), keys, JWS/JWT and JWE. The image, attestation\n"
+        "and KBS verbs arrive with their components."};
     app.set_version_flag("--version", std::string("cocoon ") + COCOON_VERSION);
-    CLI11_PARSE(app, argc, argv);
-    std::fprintf(stderr, "cocoon: not functional yet (issue #2); see --help\n");
-    return 2;
+    std::optional<std::string> log_level;
+    std::optional<std::string> log_format;
+    app.add_option("--log-level", log_level,
+                   "trace, debug, info, warn, error or off (default: $COCOON_LOG, else info)");
+    app.add_option("--log-format", log_format,
+                   "text or json (one JSON object a line; default: $COCOON_LOG_FORMAT, else text)");
+    app.require_subcommand(1);
+
+    cocoon::cli::Action action;
+    cocoon::cli::registerJcsCommand(app, action);
+    cocoon::cli::registerKeyCommands(app, action);
+    cocoon::cli::registerJwsCommands(app, action);
+    cocoon::cli::registerJwtCommands(app, action);
+    cocoon::cli::registerJweCommands(app, action);
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+      // --help and --version exit 0; usage errors exit kExitUsage, whatever CLI11's code.
+      return app.exit(e) == 0 ? cocoon::cli::kExitOk : cocoon::cli::kExitUsage;
+    }
+
+    auto log_options = cocoon::resolveLogOptions(log_level, log_format);
+    if (!log_options) {
+      return cocoon::cli::reportError(log_options.error());
+    }
+    if (auto logging = cocoon::initLogging(*log_options); !logging) {
+      return cocoon::cli::reportError(logging.error());
+    }
+    return action ? action() : cocoon::cli::kExitUsage;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cocoon: internal error: %s\n", e.what());
     return 70;
