@@ -1,39 +1,53 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Compares our crypto wrappers with `openssl speed` on this machine in one run: builds
-# crypto_bench with the release preset (g++, optimised, no sanitizers), runs the openssl
-# figures and ours one after the other, and prints operation / ours / openssl / ratio.
-# Environment: COCOON_BENCH_BUILD_DIR (default build/release), COCOON_BENCH_SECONDS (3),
-# COCOON_BENCH_CMAKE_ARGS (extra configure arguments, e.g. -DCOCOON_WERROR=OFF).
+# crypto_bench with the release preset (g++, optimised, no sanitizers), then for each
+# operation runs `openssl speed` and the matching benchmark of ours back to back (so both
+# see the same machine load), repeats the whole round, keeps each side's best figure and
+# prints operation / ours / openssl / ratio.
+# Environment: COCOON_BENCH_BUILD_DIR (default build/release), COCOON_BENCH_SECONDS (3 per
+# measurement), COCOON_BENCH_ROUNDS (3), COCOON_BENCH_CMAKE_ARGS (extra configure
+# arguments, e.g. -DCOCOON_WERROR=OFF).
 # Exit status: 0 when every ratio ours/openssl is >= 0.9, 1 when one is below, 2 when a
-# figure could not be read, other values when building or running failed.
+# figure could not be read, 3 when the build failed.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${COCOON_BENCH_BUILD_DIR:-$top/build/release}
 seconds=${COCOON_BENCH_SECONDS:-3}
+rounds=${COCOON_BENCH_ROUNDS:-3}
 cd "$top"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 echo "building crypto_bench in $build ..." >&2
-if ! { cmake --preset release -B "$build" ${COCOON_BENCH_CMAKE_ARGS:-} && cmake --build "$build" -j2 --target crypto_bench; } \
-    >"$work/build.log" 2>&1; then
+# shellcheck disable=SC2086  # COCOON_BENCH_CMAKE_ARGS is a list of arguments
+if ! { cmake --preset release -B "$build" ${COCOON_BENCH_CMAKE_ARGS:-} &&
+  cmake --build "$build" -j2 --target crypto_bench; } >"$work/build.log" 2>&1; then
   cat "$work/build.log" >&2
   exit 3
 fi
 
-echo "openssl: $(openssl version)" >&2
-for alg in sha256 aes-256-gcm aes-256-ctr; do
-  echo "running openssl speed -evp $alg ..." >&2
-  openssl speed -elapsed -seconds "$seconds" -bytes 16384 -evp "$alg" >"$work/$alg.txt" 2>&1
+# name | arguments of `openssl speed` | our benchmark. compare.py knows how to read each.
+ops=(
+  "sha256|-elapsed -bytes 16384 -evp sha256|sha256_16k"
+  "aes-256-gcm|-elapsed -bytes 16384 -evp aes-256-gcm|aes256gcm_encrypt_16k"
+  "aes-256-gcm-aead|-elapsed -bytes 16384 -aead -evp aes-256-gcm|aes256gcm_encrypt_16k"
+  "aes-256-ctr|-elapsed -bytes 16384 -evp aes-256-ctr|aes256ctr_16k"
+  "ecdsap384|ecdsap384|ecdsa_p384_verify"
+  "ed25519|ed25519|ed25519_sign"
+)
+echo "$(openssl version); $rounds rounds of ${seconds}s per measurement" >&2
+for round in $(seq 1 "$rounds"); do
+  for op in "${ops[@]}"; do
+    IFS='|' read -r name args ours <<<"$op"
+    echo "round $round: $name" >&2
+    # shellcheck disable=SC2086  # args is a list of arguments
+    openssl speed -seconds "$seconds" $args >"$work/openssl.$name.$round.txt" 2>&1
+    "$build/bench/crypto/crypto_bench" --benchmark_filter="^$ours(/|\$)" \
+      --benchmark_min_time="$seconds" --benchmark_out="$work/ours.$name.$round.json" \
+      --benchmark_out_format=json >"$work/ours.$name.$round.txt" 2>&1
+  done
 done
-for alg in ecdsap384 ed25519; do
-  echo "running openssl speed $alg ..." >&2
-  openssl speed -seconds "$seconds" "$alg" >"$work/$alg.txt" 2>&1
-done
-echo "running crypto_bench ..." >&2
-"$build/bench/crypto/crypto_bench" --benchmark_min_time="$seconds" \
-  --benchmark_out="$work/ours.json" --benchmark_out_format=json >"$work/ours.txt" 2>&1
 
 python3 "$top/bench/crypto/compare.py" "$work"
