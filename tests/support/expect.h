@@ -25,4 +25,11 @@ void expectError(const Result<T>& r, Code code, std::string_view message_part = 
   EXPECT_THAT(r.error().message, ::testing::HasSubstr(std::string(message_part)));
 }
 
+// Expects `r` to have succeeded with `expected`.
+template <class T, class U>
+void expectValue(const Result<T>& r, const U& expected) {
+  ASSERT_TRUE(r.has_value()) << r.error().toString();
+  EXPECT_EQ(*r, expected);
+}
+
 }  // namespace cocoon::test
