@@ -16,10 +16,7 @@ using crypto::Key;
 using crypto::KeyType;
 using testing::b64;
 using testing::failsWith;
-
-Key jwkKey(std::string_view text) {
-  return parseJwk(text).value().key;
-}
+using testing::jwkKey;
 
 JwsVerifyOptions allow(std::initializer_list<JwsAlgorithm> algs) {
   return {algs};

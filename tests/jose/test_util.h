@@ -10,6 +10,7 @@
 #include "common/bytes.h"
 #include "common/encoding.h"
 #include "crypto/jose/jose_error.h"
+#include "crypto/jose/jwk.h"
 
 namespace cocoon::jose::testing {
 
@@ -43,6 +44,11 @@ inline std::string b64(std::string_view text) {
 
 inline std::string plain(const SecretBytes& bytes) {
   return toString(bytes.span());
+}
+
+// The key of a JWK text that is known to be valid.
+inline crypto::Key jwkKey(std::string_view text) {
+  return parseJwk(text).value().key;
 }
 
 }  // namespace cocoon::jose::testing
