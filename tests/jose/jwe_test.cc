@@ -211,20 +211,23 @@ TEST_F(JweRejects, BadBase64InEachSegment) {
   }
 }
 
-TEST_F(JweRejects, FlippedBitsWithOneReason) {
+TEST_F(JweRejects, FlippedBitsWithOneReasonAndOneMessage) {
   const std::string tag = segment(token_, 4);
   Bytes raw_tag = *base64UrlDecode(tag);
   raw_tag[3] ^= 0x10;
   const std::string bad_tag = token_.substr(0, token_.rfind('.') + 1) + base64UrlEncode(raw_tag);
-  auto tag_error = decryptJweCompact(bad_tag, JweKey(ec_));
-  ASSERT_TRUE(failsWith(tag_error, JoseReason::kDecryptionFailed));
   Bytes wrapped = *base64UrlDecode(segment(token_, 1));
   wrapped[0] ^= 1;
   std::string bad_key = token_;
   bad_key.replace(bad_key.find('.') + 1, segment(token_, 1).size(), base64UrlEncode(wrapped));
-  EXPECT_TRUE(failsWith(decryptJweCompact(bad_key, JweKey(ec_)), JoseReason::kDecryptionFailed));
   const Key other = *Key::generate(KeyType::kEcP256);
-  EXPECT_TRUE(failsWith(decryptJweCompact(token_, JweKey(other)), JoseReason::kDecryptionFailed));
+  const auto tag_error = decryptJweCompact(bad_tag, JweKey(ec_));
+  ASSERT_TRUE(failsWith(tag_error, JoseReason::kDecryptionFailed));
+  for (const auto& result :
+       {decryptJweCompact(bad_key, JweKey(ec_)), decryptJweCompact(token_, JweKey(other))}) {
+    ASSERT_TRUE(failsWith(result, JoseReason::kDecryptionFailed));
+    EXPECT_EQ(result.error().message, tag_error.error().message);
+  }
 }
 
 TEST(JweRsa, ABadEncryptedKeyLooksLikeABadTag) {

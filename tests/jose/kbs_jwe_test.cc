@@ -60,6 +60,28 @@ constexpr std::string_view kOcicryptPayload =
     "e\":\"CEn4NW/CrScKsGsU6WX5ZA==\"},\"digest\":\"sha256:dac1d7cfa95021764849fd102524e141"
     "488c5e3a90f861dbb5a12d9ac8584f85\"}";
 
+// The "org.opencontainers.image.enc.keys.jwe" annotation (base64-decoded) that skopeo 1.9.3
+// (containers/ocicrypt on go-jose) wrote for `skopeo copy --encryption-key jwe:PUB.pem`, PUB
+// being the public half of the RFC 7520 §5.2 key, and the layer key envelope inside it.
+constexpr std::string_view kSkopeoJwe =
+    "{\"protected\":\"eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ\",\"encrypted_key\":\""
+    "ksmYfSMbgD_blgJDo4uPbykR55xhUtWSrJPzmBYJCjqnVfXonO0mmh8k9C_R0N5fjtGIc8G_1ypqGTyKCnQ0qu"
+    "yaVcZ16flFbhk-iFxMdiz3hLkoxNZR3iQEFPjJbsuSrSpCTOIveoPdVq1TRLpY4Y-BiUzYMIsWo4Ywo9KBBR_b"
+    "R6VKy8MmsKXYQgOurVDm6_dlMnghm0lHy7a6BvCMcYNSMEHzOu7WDFrbO6zuzuQUfHbDOlmTal38fE8X97Xdnm"
+    "7n3koLGAw8TWApDPtQRE4bBEhJ0QxJIcwlSiqinmWuL5AEw_kWPGMcruoTfqP64v1Zq74ZL2smW--gQsJlaGxZ"
+    "nPQNWnB5DR9G-mlBqZXRkkDZqP9vYb846NYKHEq4CqbGQI0SdReEj78cve1phIQ67gdalZEvMAP7t5X2F5U6hU"
+    "ZjU2FIKR34Ml6nQj6XDhhXjlB7UPU4sbtzvYrwatNR9Q1Yo2OcWl1mm-tKfwW3rrwb2AVQAW-2CYxtlbN5hM9_"
+    "g0Ktld4EfoTvBrzHjbCINn82XVlTnfURHQoawCfRUA3GQ9-wEIRREbiZh-HyhiDlZRY7Yda8ddS7gsmVwrRMF4"
+    "K_Y0uzlPxrPrZdT6v4tEX1PeTAFf8OB8m8N1IkmFHZtxVJtA5JT20fufxrjq5wB_XPlWUGO5R2jCNDjG0\",\""
+    "iv\":\"aVdcE9Ka-jXhm7ol\",\"ciphertext\":\"avjoaxNKzLEli_VcuDyfqcQPRHz2VP4joP2e7BOAV_f"
+    "Wm-BKlNX60xEiKjdiCxq5N63C7nyYxz2g6pQ6xFT7qJp4i0KO6HyNJWEWfELiD2k-KBscADp4uzC29c-nvSZJl"
+    "XXBp6nLyv6wP4M9VkLDgChIthRsRC6yj3LFYkvH1wbObykc7457FmvSeTFRwaKBho55BKZxF8hA2cH9qTQSfXD"
+    "h4Xy4POanJWU8mbtQgsEe7PNr6bZ-ydh9e-7TdR5cqA\",\"tag\":\"ztwJufbtjDySQ1DX4-YFaw\"}";
+constexpr std::string_view kSkopeoPayload =
+    "{\"symkey\":\"ttHjTQSl7dzVZeFsE4iV8VYoBVeBFcE/D3c7aZuD1oE=\",\"digest\":\"sha256:3d194"
+    "12e3eacd0c77ecc6bb65840063d7cbabadcb8af63953df5b2d1c3a662f8\",\"cipheroptions\":{\"non"
+    "ce\":\"yg9AqE0N97tVaLjtHOK4xg==\"}}";
+
 constexpr std::string_view kResource = "{\"key\":\"super secret resource\"}";
 
 json::Json protectedHeader(const json::Json& response) {
@@ -129,6 +151,14 @@ TEST(KbsJwe, RefusesAnythingOutsideTheProfile) {
   EXPECT_TRUE(failsWith(decryptKbsResponse(*Key::generate(KeyType::kEcP256), kTrusteeEcResponse),
                         JoseReason::kDecryptionFailed));
   EXPECT_TRUE(failsWith(decryptKbsResponse(rsa, "{\"protected\":1}"), JoseReason::kMalformed));
+}
+
+TEST(OcicryptJwe, DecryptsWhatSkopeoWrote) {
+  auto jwe = decryptJweJson(kSkopeoJwe, JweKey(jwkKey(testing::kRfc7520S52Key)));
+  ASSERT_TRUE(jwe) << jwe.error().message;
+  EXPECT_EQ(plain(jwe->plaintext), kSkopeoPayload);
+  EXPECT_EQ(jwe->header.alg, "RSA-OAEP");
+  EXPECT_EQ(jwe->header.enc, "A256GCM");
 }
 
 TEST(OcicryptJwe, DecryptsAnRsaOaepLayerKeyEnvelope) {

@@ -6,6 +6,7 @@
 
 #include "crypto/cipher.h"
 #include "crypto/hmac.h"
+#include "crypto/jose/internal/codec.h"
 #include "crypto/random.h"
 
 namespace cocoon::jose {
@@ -37,11 +38,6 @@ JoseStatus checkKeyAndIv(ContentEncryption enc, ByteSpan cek, ByteSpan iv, JoseR
                     contentIvSize(enc), iv.size());
   }
   return {};
-}
-
-tl::unexpected<JoseError> decryptionFailed(ContentEncryption enc) {
-  return joseFail(JoseReason::kDecryptionFailed, "JWE {} content decryption failed",
-                  contentEncryptionName(enc));
 }
 
 // RFC 7518 §5.2.2.1 steps 4-5: the full HMAC over A || IV || E || AL; T is its first half.
@@ -95,7 +91,7 @@ JoseResult<SecretBytes> decryptContent(ContentEncryption enc, ByteSpan cek, Byte
   if (isGcm(enc)) {
     auto plaintext = crypto::aesGcmDecrypt(cek, iv, aad, ciphertext, tag);
     if (!plaintext) {
-      return decryptionFailed(enc);
+      return internal::decryptionFailed();
     }
     return SecretBytes(std::move(*plaintext));
   }
@@ -103,11 +99,11 @@ JoseResult<SecretBytes> decryptContent(ContentEncryption enc, ByteSpan cek, Byte
   // RFC 7518 §5.2.2.2: authenticate first, in constant time, and only then decrypt, so
   // the padding check can never act as an oracle.
   if (!crypto::constantTimeEqual(cbcHmac(enc, cek.first(half), aad, iv, ciphertext), tag)) {
-    return decryptionFailed(enc);
+    return internal::decryptionFailed();
   }
   auto plaintext = crypto::aesCbcDecrypt(cek.subspan(half), iv, ciphertext);
   if (!plaintext) {
-    return decryptionFailed(enc);
+    return internal::decryptionFailed();
   }
   return SecretBytes(std::move(*plaintext));
 }

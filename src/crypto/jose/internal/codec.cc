@@ -82,6 +82,11 @@ JoseStatus rejectUnknownMembers(const json::Json& object,
   return {};
 }
 
+tl::unexpected<JoseError> decryptionFailed() {
+  return joseFail(JoseReason::kDecryptionFailed,
+                  "JWE decryption failed (wrong key, or the data was altered)");
+}
+
 std::string_view jsonTypeName(const json::Json& value) {
   return value.type_name();
 }

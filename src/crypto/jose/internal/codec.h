@@ -38,6 +38,10 @@ JoseStatus rejectUnknownMembers(const json::Json& object,
                                 std::initializer_list<std::string_view> allowed,
                                 std::string_view where);
 
+// kDecryptionFailed with the one message every JWE decryption failure shares, whichever
+// step failed (key unwrap, tag, padding), so that none can serve as an oracle.
+tl::unexpected<JoseError> decryptionFailed();
+
 // JSON's type name for messages ("string", "object", ...).
 std::string_view jsonTypeName(const json::Json& value);
 

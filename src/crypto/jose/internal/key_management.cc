@@ -34,10 +34,6 @@ std::size_t kdfKeySize(Alg alg, ContentEncryption enc) {
   return alg == Alg::kEcdhEs ? contentKeySize(enc) : keyWrapKeySize(alg);
 }
 
-tl::unexpected<JoseError> unwrapFailed() {
-  return joseFail(JoseReason::kDecryptionFailed, "JWE key unwrap failed");
-}
-
 JoseResult<Bytes> wrap(ByteSpan kek, ByteSpan cek) {
   auto wrapped = crypto::aesKeyWrap(kek, cek);
   if (!wrapped) {
@@ -49,7 +45,7 @@ JoseResult<Bytes> wrap(ByteSpan kek, ByteSpan cek) {
 JoseResult<SecretBytes> unwrap(ByteSpan kek, ByteSpan wrapped, std::size_t cek_size) {
   auto cek = crypto::aesKeyUnwrap(kek, wrapped);
   if (!cek || cek->size() != cek_size) {
-    return unwrapFailed();
+    return decryptionFailed();
   }
   return std::move(*cek);
 }
@@ -203,7 +199,7 @@ JoseResult<SecretBytes> recoverCek(Alg alg, ContentEncryption enc, const JoseHea
     case Alg::kDir:
       return *key.symmetricKey();
   }
-  return unwrapFailed();
+  return decryptionFailed();
 }
 
 }  // namespace cocoon::jose::internal
