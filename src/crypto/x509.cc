@@ -28,9 +28,20 @@ constexpr std::string_view kCertificateLabel = "CERTIFICATE";
 constexpr std::string_view kCrlLabel = "X509 CRL";
 constexpr std::size_t kMaxOidText = 128;
 
+// d2i accepts any string in a Time field; parsing checks each one here so that the
+// accessors below cannot fail.
+Status checkTime(const ASN1_TIME* time, std::string_view what) {
+  std::tm tm{};
+  if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) {
+    takeOpensslError();
+    return fail(Code::kInvalidArgument, "{} is not a valid time", what);
+  }
+  return okStatus();
+}
+
 TimePoint toTimePoint(const ASN1_TIME* time) {
   std::tm tm{};
-  // The time was validated when the structure was parsed.
+  // checkTime() accepted this time when the structure was parsed.
   cryptoCheck(time != nullptr && ASN1_TIME_to_tm(time, &tm) == 1, "ASN1_TIME_to_tm");
   using namespace std::chrono;
   sys_days date = year(tm.tm_year + 1900) / month(static_cast<unsigned>(tm.tm_mon + 1)) /
@@ -119,6 +130,8 @@ Result<Certificate> Certificate::fromDer(ByteSpan der) {
     return fail(Code::kInvalidArgument, "certificate: malformed DER: {}", takeOpensslError());
   }
   COCOON_TRY(expectConsumed(der, static_cast<std::size_t>(p - der.data()), "certificate"));
+  COCOON_TRY(checkTime(X509_get0_notBefore(x509.get()), "certificate: notBefore"));
+  COCOON_TRY(checkTime(X509_get0_notAfter(x509.get()), "certificate: notAfter"));
   return Certificate(x509.release(), Bytes(der.begin(), der.end()));
 }
 
@@ -280,6 +293,10 @@ Result<Crl> Crl::fromDer(ByteSpan der) {
     return fail(Code::kInvalidArgument, "CRL: malformed DER: {}", takeOpensslError());
   }
   COCOON_TRY(expectConsumed(der, static_cast<std::size_t>(p - der.data()), "CRL"));
+  COCOON_TRY(checkTime(X509_CRL_get0_lastUpdate(crl.get()), "CRL: thisUpdate"));
+  if (const ASN1_TIME* next = X509_CRL_get0_nextUpdate(crl.get())) {
+    COCOON_TRY(checkTime(next, "CRL: nextUpdate"));
+  }
   return Crl(crl.release(), Bytes(der.begin(), der.end()));
 }
 

@@ -240,6 +240,16 @@ TEST(Crl, RoundTripsAndRejectsMalformedInput) {
               "PEM: expected 'X509 CRL', found 'CERTIFICATE'");
 }
 
+// Found by x509_fuzz: d2i_X509_CRL accepts a UTCTime "26\xf1\0\0\0\0\0\0\058Z".
+TEST(Crl, RejectsMalformedTimes) {
+  auto crl = base64Decode(
+      "MIG9MGQCAQEwCgYIKoZIzj0EAwIwJTESMBAGA1UEAwwJRnV6eiBSb290MQ8wDQYDVQQKDAZjb2Nvb24XDTI28QAA"
+      "AAAAAAA1OFoXDTI2MTIyODA5MjA1OFqgDjAMMAoGA1UdFAQDAgEBMAoGCCqGSM49BAMCA0kAMEYCIQCR7SEoYm+t"
+      "xjTWAuSz3X6QoK3epG41hJuVdqL3yb3kJQIhAL91Mwd+GRWSGbHExQ8aghRxAPlwnN08csPzxRkkuoR/");
+  ASSERT_TRUE(crl);
+  expectError(Crl::fromDer(*crl), Code::kInvalidArgument, "CRL: thisUpdate is not a valid time");
+}
+
 // ---- verifyChain: success -----------------------------------------------------------------
 
 TEST(VerifyChain, AcceptsAGoodChainAndReturnsIt) {
