@@ -17,6 +17,9 @@ struct evp_pkey_st;
 
 namespace cocoon::crypto {
 
+// kRsa also covers RSASSA-PSS-restricted keys (id-RSASSA-PSS SPKI, as in AMD's ARK/ASK
+// certificates); OpenSSL lets those sign and verify PSS only, and other uses fail with
+// kInvalidArgument.
 enum class KeyType : std::uint8_t { kRsa, kEcP256, kEcP384, kEcP521, kEd25519, kX25519 };
 
 // "RSA", "P-256", "P-384", "P-521", "Ed25519", "X25519" (the JOSE curve names).
@@ -46,7 +49,9 @@ class Key {
 
   // PEM: "PUBLIC KEY" (SPKI), "PRIVATE KEY" (PKCS#8), "RSA PRIVATE KEY",
   // "RSA PUBLIC KEY", "EC PRIVATE KEY". Unencrypted only. kInvalidArgument on anything
-  // else, on trailing garbage, or on an unsupported algorithm or curve.
+  // else, on trailing garbage, or on an unsupported algorithm or curve. Every import path
+  // (PEM, DER, adopt) refuses RSA moduli outside 2048..16384 bits and EC keys with explicit
+  // curve parameters.
   static Result<Key> fromPem(std::string_view pem);
   // DER SubjectPublicKeyInfo.
   static Result<Key> fromPublicDer(ByteSpan der);
@@ -55,7 +60,10 @@ class Key {
 
   // From raw components (JWK). kInvalidArgument if they do not form a valid key (a point
   // not on the curve, a private scalar that does not match the public point, an RSA
-  // modulus under 2048 bits or over 16384).
+  // modulus under 2048 bits or over 16384). Keys are checked with OpenSSL's
+  // EVP_PKEY_check (private) or EVP_PKEY_public_check (public), which among others wants
+  // an odd public exponent of at least 65537. Leading zero bytes in components are accepted
+  // (JWK minimality is the JOSE layer's business).
   static Result<Key> fromRsa(const RsaComponents& components);
   // x, y: big-endian coordinates of keyFieldSize(type) bytes; d likewise, optional.
   static Result<Key> fromEc(KeyType type, ByteSpan x, ByteSpan y,
@@ -65,7 +73,8 @@ class Key {
 
   KeyType type() const { return type_; }
   bool hasPrivate() const { return has_private_; }
-  // RSA modulus size in bits; the curve's size in bits otherwise.
+  // RSA modulus size in bits; the curve's size in bits otherwise (256, 384, 521; 255 for
+  // Ed25519 and X25519).
   unsigned bits() const;
   // The public half (a copy without the private part).
   Key publicKey() const;
@@ -96,8 +105,8 @@ class Key {
 
   // For code inside crypto/ that calls OpenSSL directly. The key stays owned by this.
   evp_pkey_st* raw() const { return pkey_; }
-  // Takes ownership of an EVP_PKEY (crypto/ internal use). kInvalidArgument when its
-  // algorithm or curve is unsupported.
+  // Takes ownership of an EVP_PKEY (crypto/ internal use), also when it fails (the key is
+  // then freed). kInvalidArgument when its algorithm, curve or RSA size is unsupported.
   static Result<Key> adopt(evp_pkey_st* pkey);
 
  private:

@@ -221,6 +221,29 @@ TEST(RsaPss, RequiresSaltOfHashLength) {
   EXPECT_TRUE(verify(key, SignatureScheme::kRsaPssSha256, message, *ours));
 }
 
+// AMD's ARK/ASK keys are RSASSA-PSS keys (id-RSASSA-PSS SubjectPublicKeyInfo): they are
+// kRsa keys that OpenSSL lets sign and verify PSS only.
+TEST(RsaPss, AcceptsPssRestrictedKeys) {
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, "RSA-PSS", nullptr);
+  EVP_PKEY* raw = nullptr;
+  ASSERT_EQ(EVP_PKEY_keygen_init(ctx), 1);
+  ASSERT_EQ(EVP_PKEY_generate(ctx, &raw), 1);
+  EVP_PKEY_CTX_free(ctx);
+  auto key = Key::adopt(raw);
+  ASSERT_TRUE(key) << key.error().toString();
+  EXPECT_EQ(key->type(), KeyType::kRsa);
+  auto pub = Key::fromPem(key->publicPem());
+  ASSERT_TRUE(pub) << pub.error().toString();
+  Bytes message = toBytes("ark");
+  auto signature = sign(*key, SignatureScheme::kRsaPssSha384, message);
+  ASSERT_TRUE(signature) << signature.error().toString();
+  EXPECT_TRUE(verify(*pub, SignatureScheme::kRsaPssSha384, message, *signature));
+  expectError(sign(*key, SignatureScheme::kRsaPkcs1Sha256, message), Code::kInvalidArgument,
+              "RSA-PKCS1-SHA256: the key cannot be used with this scheme");
+  expectError(verify(*pub, SignatureScheme::kRsaPkcs1Sha384, message, *signature),
+              Code::kInvalidArgument, "the key cannot be used with this scheme");
+}
+
 // ---- Scheme and key mismatches ----------------------------------------------------------
 
 TEST(Signature, EachEcdsaSchemeBindsOneCurve) {
