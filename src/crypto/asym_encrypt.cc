@@ -79,8 +79,9 @@ Result<Bytes> rsaOaepEncrypt(const Key& public_key, DigestAlgorithm hash, ByteSp
   COCOON_ASSIGN_OR_RETURN(PkeyCtxPtr ctx, oaepContext(public_key, hash, true));
   Bytes out(k);
   std::size_t len = out.size();
-  cryptoCheck(EVP_PKEY_encrypt(ctx.get(), out.data(), &len, plaintext.data(), plaintext.size()) == 1,
-              "EVP_PKEY_encrypt");
+  cryptoCheck(
+      EVP_PKEY_encrypt(ctx.get(), out.data(), &len, plaintext.data(), plaintext.size()) == 1,
+      "EVP_PKEY_encrypt");
   out.resize(len);
   return out;
 }
@@ -155,9 +156,8 @@ SecretBytes concatKdfSha256(ByteSpan z, ByteSpan other_info, std::size_t out_len
       OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, const_cast<char*>("SHA256"), 0),
       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, const_cast<std::uint8_t*>(z.data()),
                                         z.size()),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
-                                        const_cast<std::uint8_t*>(other_info.data()),
-                                        other_info.size()),
+      OSSL_PARAM_construct_octet_string(
+          OSSL_KDF_PARAM_INFO, const_cast<std::uint8_t*>(other_info.data()), other_info.size()),
       OSSL_PARAM_construct_end()};
   cryptoCheck(EVP_KDF_derive(ctx.get(), out.data(), out_len, params) == 1, "SSKDF derive");
   return out;

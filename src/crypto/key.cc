@@ -121,8 +121,7 @@ Result<Key> decodeDer(ByteSpan der, const char* structure, const char* key_type,
   cryptoCheck(ctx != nullptr, "OSSL_DECODER_CTX_new_for_pkey");
   const unsigned char* data = der.data();
   std::size_t remaining = der.size();
-  if (der.empty() || OSSL_DECODER_from_data(ctx.get(), &data, &remaining) != 1 ||
-      pkey == nullptr) {
+  if (der.empty() || OSSL_DECODER_from_data(ctx.get(), &data, &remaining) != 1 || pkey == nullptr) {
     return fail(Code::kInvalidArgument, "key: not a valid DER {}{}{}: {}", structure,
                 key_type != nullptr ? " of type " : "", key_type != nullptr ? key_type : "",
                 takeOpensslError());
@@ -146,8 +145,7 @@ Result<Key> keyFromParams(const char* algorithm, OSSL_PARAM_BLD* bld, bool with_
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, algorithm, nullptr));
   cryptoCheck(ctx != nullptr && EVP_PKEY_fromdata_init(ctx.get()) == 1, "EVP_PKEY_fromdata_init");
   EVP_PKEY* pkey = nullptr;
-  if (EVP_PKEY_fromdata(ctx.get(), &pkey,
-                        with_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
+  if (EVP_PKEY_fromdata(ctx.get(), &pkey, with_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
                         params.get()) != 1) {
     return fail(Code::kInvalidArgument, "{}: components do not form a key: {}", what,
                 takeOpensslError());
@@ -281,11 +279,11 @@ Result<Key> Key::adopt(evp_pkey_st* pkey) {
 
 Result<Key> Key::generate(KeyType type, unsigned rsa_bits) {
   if (type == KeyType::kRsa && (rsa_bits < 2048 || rsa_bits > 8192)) {
-    return fail(Code::kInvalidArgument, "RSA key generation: size must be 2048..8192 bits, found {}",
-                rsa_bits);
+    return fail(Code::kInvalidArgument,
+                "RSA key generation: size must be 2048..8192 bits, found {}", rsa_bits);
   }
-  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, isEc(type) ? "EC" : opensslName(type),
-                                            nullptr));
+  PkeyCtxPtr ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, isEc(type) ? "EC" : opensslName(type), nullptr));
   cryptoCheck(ctx != nullptr && EVP_PKEY_keygen_init(ctx.get()) == 1, "EVP_PKEY_keygen_init");
   OSSL_PARAM params[2] = {OSSL_PARAM_construct_end(), OSSL_PARAM_construct_end()};
   if (type == KeyType::kRsa) {
@@ -398,8 +396,8 @@ Result<Key> Key::fromEc(KeyType type, ByteSpan x, ByteSpan y, std::optional<Byte
   cryptoCheck(bld != nullptr, "OSSL_PARAM_BLD_new");
   cryptoCheck(OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME,
                                               opensslName(type), 0) == 1 &&
-                  OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY,
-                                                   point.data(), point.size()) == 1,
+                  OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                                   point.size()) == 1,
               "OSSL_PARAM_BLD_push");
   SecretBnPtr scalar;
   if (d) {
@@ -481,11 +479,10 @@ std::string Key::publicPem() const {
 
 Result<SecretBytes> Key::privateDer() const {
   if (!has_private_) {
-    return fail(Code::kFailedPrecondition, "{} key: no private part to export",
-                keyTypeName(type_));
+    return fail(Code::kFailedPrecondition, "{} key: no private part to export", keyTypeName(type_));
   }
-  detail::OsslPtr<OSSL_ENCODER_CTX, OSSL_ENCODER_CTX_free> ctx(OSSL_ENCODER_CTX_new_for_pkey(
-      pkey_, EVP_PKEY_KEYPAIR, "DER", "PrivateKeyInfo", nullptr));
+  detail::OsslPtr<OSSL_ENCODER_CTX, OSSL_ENCODER_CTX_free> ctx(
+      OSSL_ENCODER_CTX_new_for_pkey(pkey_, EVP_PKEY_KEYPAIR, "DER", "PrivateKeyInfo", nullptr));
   unsigned char* data = nullptr;
   std::size_t len = 0;
   cryptoCheck(ctx != nullptr && OSSL_ENCODER_to_data(ctx.get(), &data, &len) == 1,

@@ -29,7 +29,7 @@ std::string_view keyTypeName(KeyType type);
 std::size_t keyFieldSize(KeyType type);
 
 struct RsaComponents {
-  Bytes n, e;                         // public: modulus, exponent (big-endian, no leading 0)
+  Bytes n, e;  // public: modulus, exponent (big-endian, no leading 0)
   std::optional<SecretBytes> d, p, q, dp, dq, qi;  // private (all or none)
 };
 
@@ -62,8 +62,8 @@ class Key {
   // not on the curve, a private scalar that does not match the public point, an RSA
   // modulus under 2048 bits or over 16384). Keys are checked with OpenSSL's
   // EVP_PKEY_check (private) or EVP_PKEY_public_check (public), which among others wants
-  // an odd public exponent of at least 65537. Leading zero bytes in components are accepted
-  // (JWK minimality is the JOSE layer's business).
+  // an odd modulus and an odd public exponent > 1. Leading zero bytes in components are
+  // accepted (JWK minimality is the JOSE layer's business).
   static Result<Key> fromRsa(const RsaComponents& components);
   // x, y: big-endian coordinates of keyFieldSize(type) bytes; d likewise, optional.
   static Result<Key> fromEc(KeyType type, ByteSpan x, ByteSpan y,
@@ -79,8 +79,8 @@ class Key {
   // The public half (a copy without the private part).
   Key publicKey() const;
 
-  std::string publicPem() const;       // "PUBLIC KEY" (SPKI)
-  Bytes publicDer() const;             // SPKI DER
+  std::string publicPem() const;  // "PUBLIC KEY" (SPKI)
+  Bytes publicDer() const;        // SPKI DER
   // PKCS#8. kFailedPrecondition for a public key.
   Result<std::string> privatePem() const;
   Result<SecretBytes> privateDer() const;

@@ -64,8 +64,8 @@ const char* digestOf(SignatureScheme scheme) {
 Status checkKeyFits(const Key& key, SignatureScheme scheme) {
   KeyType wanted = signatureSchemeKeyType(scheme);
   if (key.raw() == nullptr || key.type() != wanted) {
-    return fail(Code::kInvalidArgument, "{}: key must be {}, found {}",
-                signatureSchemeName(scheme), keyTypeName(wanted), keyTypeName(key.type()));
+    return fail(Code::kInvalidArgument, "{}: key must be {}, found {}", signatureSchemeName(scheme),
+                keyTypeName(wanted), keyTypeName(key.type()));
   }
   return okStatus();
 }
@@ -81,8 +81,8 @@ Result<MdCtxPtr> initContext(const Key& key, SignatureScheme scheme, bool sign) 
                           OSSL_PARAM_construct_end(), OSSL_PARAM_construct_end()};
   Family family = familyOf(scheme);
   if (family == Family::kPkcs1) {
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE,
-                                                 const_cast<char*>(OSSL_PKEY_RSA_PAD_MODE_PKCSV15), 0);
+    params[0] = OSSL_PARAM_construct_utf8_string(
+        OSSL_SIGNATURE_PARAM_PAD_MODE, const_cast<char*>(OSSL_PKEY_RSA_PAD_MODE_PKCSV15), 0);
   } else if (family == Family::kPss) {
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE,
                                                  const_cast<char*>(OSSL_PKEY_RSA_PAD_MODE_PSS), 0);
@@ -91,9 +91,9 @@ Result<MdCtxPtr> initContext(const Key& key, SignatureScheme scheme, bool sign) 
     params[2] = OSSL_PARAM_construct_utf8_string(
         OSSL_SIGNATURE_PARAM_PSS_SALTLEN, const_cast<char*>(OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST), 0);
   }
-  int rc = sign ? EVP_DigestSignInit_ex(ctx.get(), nullptr, md, nullptr, nullptr, key.raw(), params)
-                : EVP_DigestVerifyInit_ex(ctx.get(), nullptr, md, nullptr, nullptr, key.raw(),
-                                          params);
+  int rc =
+      sign ? EVP_DigestSignInit_ex(ctx.get(), nullptr, md, nullptr, nullptr, key.raw(), params)
+           : EVP_DigestVerifyInit_ex(ctx.get(), nullptr, md, nullptr, nullptr, key.raw(), params);
   if (rc != 1) {
     // E.g. an RSASSA-PSS-restricted key asked for PKCS#1 v1.5 or another hash.
     return fail(Code::kInvalidArgument, "{}: the key cannot be used with this scheme: {}",
@@ -226,8 +226,8 @@ Result<Bytes> ecdsaDerToRaw(ByteSpan der, std::size_t field_size) {
   // d2i tolerates some BER forms; only the one DER encoding is accepted.
   unsigned char* reencoded = nullptr;
   int len = i2d_ECDSA_SIG(sig.get(), &reencoded);
-  bool canonical = len == static_cast<int>(der.size()) &&
-                   std::equal(der.begin(), der.end(), reencoded);
+  bool canonical =
+      len == static_cast<int>(der.size()) && std::equal(der.begin(), der.end(), reencoded);
   OPENSSL_free(reencoded);
   if (!canonical) {
     return fail(Code::kInvalidArgument, "ECDSA signature: not in canonical DER form");

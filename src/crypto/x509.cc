@@ -45,7 +45,7 @@ TimePoint toTimePoint(const ASN1_TIME* time) {
   cryptoCheck(time != nullptr && ASN1_TIME_to_tm(time, &tm) == 1, "ASN1_TIME_to_tm");
   using namespace std::chrono;
   sys_days date = year(tm.tm_year + 1900) / month(static_cast<unsigned>(tm.tm_mon + 1)) /
-                 day(static_cast<unsigned>(tm.tm_mday));
+                  day(static_cast<unsigned>(tm.tm_mday));
   return time_point_cast<system_clock::duration>(date + hours(tm.tm_hour) + minutes(tm.tm_min) +
                                                  seconds(tm.tm_sec));
 }
@@ -347,8 +347,9 @@ bool Crl::isRevoked(const Certificate& cert) const {
 Status Crl::verifySignature(const Key& issuer_key) const {
   if (X509_CRL_verify(crl_, issuer_key.raw()) != 1) {
     takeOpensslError();
-    return fail(Code::kUnauthenticated, "CRL from '{}': signature does not verify with the given {} key",
-                issuer(), keyTypeName(issuer_key.type()));
+    return fail(Code::kUnauthenticated,
+                "CRL from '{}': signature does not verify with the given {} key", issuer(),
+                keyTypeName(issuer_key.type()));
   }
   return okStatus();
 }

@@ -111,8 +111,7 @@ std::string_view chainFailureName(ChainFailure reason) {
 }
 
 Code chainFailureCode(ChainFailure reason) {
-  return reason == ChainFailure::kInvalidOptions ? Code::kInvalidArgument
-                                                 : Code::kUnauthenticated;
+  return reason == ChainFailure::kInvalidOptions ? Code::kInvalidArgument : Code::kUnauthenticated;
 }
 
 ChainError::operator Error() const {
@@ -128,12 +127,12 @@ Result<std::vector<Certificate>, ChainError> verifyChain(const Certificate& leaf
     return tl::unexpected(invalidOptions("no verification time given"));
   }
   if (options.max_depth < 0) {
-    return tl::unexpected(invalidOptions(fmt::format("max_depth {} is negative", options.max_depth)));
+    return tl::unexpected(
+        invalidOptions(fmt::format("max_depth {} is negative", options.max_depth)));
   }
   if (options.intermediates.size() > kMaxBundleCertificates) {
-    return tl::unexpected(invalidOptions(fmt::format("{} intermediates, at most {}",
-                                                     options.intermediates.size(),
-                                                     kMaxBundleCertificates)));
+    return tl::unexpected(invalidOptions(fmt::format(
+        "{} intermediates, at most {}", options.intermediates.size(), kMaxBundleCertificates)));
   }
   if (options.revocation == RevocationCheck::kNone && !options.crls.empty()) {
     return tl::unexpected(invalidOptions("CRLs given but revocation checking is off"));
@@ -157,7 +156,8 @@ Result<std::vector<Certificate>, ChainError> verifyChain(const Certificate& leaf
 
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   // set_time also sets X509_V_FLAG_USE_CHECK_TIME.
-  X509_VERIFY_PARAM_set_time(param, std::chrono::system_clock::to_time_t(options.verification_time));
+  X509_VERIFY_PARAM_set_time(param,
+                             std::chrono::system_clock::to_time_t(options.verification_time));
   X509_VERIFY_PARAM_set_depth(param, options.max_depth);
   unsigned long flags = X509_V_FLAG_USE_CHECK_TIME;
   if (options.x509_strict) {
@@ -180,10 +180,10 @@ Result<std::vector<Certificate>, ChainError> verifyChain(const Certificate& leaf
     X509* current = X509_STORE_CTX_get_current_cert(ctx.get());
     std::string subject =
         current != nullptr ? detail::nameToString(X509_get_subject_name(current)) : "unknown";
-    return tl::unexpected(ChainError{
-        failureOf(error), depth,
-        fmt::format("certificate chain: {} at depth {} (subject '{}')",
-                    X509_verify_cert_error_string(error), depth, subject)});
+    return tl::unexpected(
+        ChainError{failureOf(error), depth,
+                   fmt::format("certificate chain: {} at depth {} (subject '{}')",
+                               X509_verify_cert_error_string(error), depth, subject)});
   }
 
   // The chain holds the very X509 objects given in, so each maps back to its Certificate

@@ -133,12 +133,18 @@ TEST(Ecdh, MatchesRfc7748X25519Exchange) {
 
 // RFC 7518 Appendix C: Alice's ephemeral P-256 key and Bob's key agree on Z.
 TEST(Ecdh, MatchesRfc7518AppendixCP256) {
-  const test::EcJwkVector alice{KeyType::kEcP256, "gI0GAILBdu7T53akrFmMyGcsF3n5dO7MmwNBHKW5SV0",
+  const test::EcJwkVector alice{KeyType::kEcP256,
+                                "gI0GAILBdu7T53akrFmMyGcsF3n5dO7MmwNBHKW5SV0",
                                 "SLW_xSffzlPWrHEVI30DHM_4egVwt3NQqeUD7nMFpps",
-                                "0_NxaRPUMQoAJt50Gz8YiTr8gRTwyEaCumd-MToTmIo", "", ""};
-  const test::EcJwkVector bob{KeyType::kEcP256, "weNJy2HscCSM6AEDTDg04biOvhFhyyWvOHQfeF_PxMQ",
+                                "0_NxaRPUMQoAJt50Gz8YiTr8gRTwyEaCumd-MToTmIo",
+                                "",
+                                ""};
+  const test::EcJwkVector bob{KeyType::kEcP256,
+                              "weNJy2HscCSM6AEDTDg04biOvhFhyyWvOHQfeF_PxMQ",
                               "e8lnCO-AlStT-NJVX-crhB7QRYhiix03illJOVAOyck",
-                              "VEmDZpDXXK8p8N0Cndsxs924q6nS1RXFASRl6BfUqdw", "", ""};
+                              "VEmDZpDXXK8p8N0Cndsxs924q6nS1RXFASRl6BfUqdw",
+                              "",
+                              ""};
   auto z = ecdh(test::ecKey(alice, true), test::ecKey(bob, false));
   ASSERT_TRUE(z) << z.error().toString();
   EXPECT_EQ(plain(*z), unhex("9e56d91d817135d372834283bf84269cfb316ea3da806a48f6daa7798cfe90c4"));
@@ -162,7 +168,8 @@ TEST(Ecdh, AgreesOnEveryCurve) {
 TEST(Ecdh, RejectsMismatchedAndUnsuitableKeys) {
   Key p256 = generated(KeyType::kEcP256);
   Key p384 = generated(KeyType::kEcP384);
-  expectError(ecdh(p256, p384), Code::kInvalidArgument, "ECDH: peer key is P-384, own key is P-256");
+  expectError(ecdh(p256, p384), Code::kInvalidArgument,
+              "ECDH: peer key is P-384, own key is P-256");
   Key ed = generated(KeyType::kEd25519);
   expectError(ecdh(ed, ed), Code::kInvalidArgument, "ECDH: Ed25519 keys cannot do key agreement");
   expectError(ecdh(test::rsaKey(test::kRfc7515A2, true), p256), Code::kInvalidArgument,
@@ -174,8 +181,9 @@ TEST(Ecdh, RejectsMismatchedAndUnsuitableKeys) {
 TEST(Ecdh, RejectsLowOrderX25519Points) {
   Key own = x25519(kAlicePublic, kAlicePrivate);
   // u = 0 and u = 1 are points of order 1 and 4 (RFC 7748 §6.1 / Bernstein's list).
-  for (std::string_view low : {"0000000000000000000000000000000000000000000000000000000000000000",
-                               "0100000000000000000000000000000000000000000000000000000000000000"}) {
+  for (std::string_view low :
+       {"0000000000000000000000000000000000000000000000000000000000000000",
+        "0100000000000000000000000000000000000000000000000000000000000000"}) {
     expectError(ecdh(own, x25519(low)), Code::kInvalidArgument,
                 "ECDH: X25519 result is all zero (low-order peer key)");
   }
@@ -187,8 +195,14 @@ TEST(Ecdh, RejectsLowOrderX25519Points) {
 // PartyVInfo "Bob" || SuppPubInfo 128, each length-prefixed, and the derived 128-bit key.
 TEST(ConcatKdf, MatchesRfc7518AppendixC) {
   Bytes z = unhex("9e56d91d817135d372834283bf84269cfb316ea3da806a48f6daa7798cfe90c4");
-  Bytes other_info =
-      unhex("00000007" "4131323847434d" "00000005" "416c696365" "00000003" "426f62" "00000080");
+  Bytes other_info = unhex(
+      "00000007"
+      "4131323847434d"
+      "00000005"
+      "416c696365"
+      "00000003"
+      "426f62"
+      "00000080");
   SecretBytes key = concatKdfSha256(z, other_info, 16);
   EXPECT_EQ(plain(key), unb64u("VqqN6vgjbSBcIijNcacQGg"));
 }

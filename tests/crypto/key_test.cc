@@ -154,8 +154,9 @@ TEST(Key, ReadsTraditionalEcPem) {
 TEST(Key, RejectsEncryptedPems) {
   expectError(Key::fromPem(kEncryptedEcPem), Code::kInvalidArgument,
               "has RFC 1421 headers (encrypted keys are not supported)");
-  std::string pkcs8 = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIHsMFcG\n"
-                      "-----END ENCRYPTED PRIVATE KEY-----\n";
+  std::string pkcs8 =
+      "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIHsMFcG\n"
+      "-----END ENCRYPTED PRIVATE KEY-----\n";
   expectError(Key::fromPem(pkcs8), Code::kInvalidArgument,
               "unsupported label 'ENCRYPTED PRIVATE KEY'");
 }
@@ -184,8 +185,7 @@ TEST(Key, RejectsTrailingBytesAfterDer) {
 }
 
 TEST(Key, RejectsUnsupportedCurveAndSmallRsa) {
-  expectError(Key::fromPem(kSecp256k1Pem), Code::kInvalidArgument,
-              "unsupported curve 'secp256k1'");
+  expectError(Key::fromPem(kSecp256k1Pem), Code::kInvalidArgument, "unsupported curve 'secp256k1'");
   expectError(Key::fromPem(kRsa1024Pem), Code::kInvalidArgument,
               "modulus must be 2048..16384 bits, found 1024");
 }
@@ -230,6 +230,10 @@ TEST(Key, FromRsaRejectsInvalidComponents) {
   RsaComponents wrong_d = test::rsaComponents(test::kRfc7515A2, true);
   wrong_d.d->data()[10] ^= 1;
   expectError(Key::fromRsa(wrong_d), Code::kInvalidArgument, "RSA key: private key check failed");
+
+  RsaComponents even_e = test::rsaComponents(test::kRfc7515A2, false);
+  even_e.e = {2};
+  expectError(Key::fromRsa(even_e), Code::kInvalidArgument, "RSA key: public key check failed");
 
   RsaComponents even = test::rsaComponents(test::kRfc7515A2, false);
   even.n.back() &= 0xfe;

@@ -49,8 +49,8 @@ TEST(Ed25519, MatchesRfc8032Tests1To3) {
     auto signature = sign(*key, SignatureScheme::kEd25519, unhex(c.message));
     ASSERT_TRUE(signature) << signature.error().toString();
     EXPECT_EQ(*signature, unhex(c.signature));
-    EXPECT_TRUE(verify(key->publicKey(), SignatureScheme::kEd25519, unhex(c.message),
-                       unhex(c.signature)));
+    EXPECT_TRUE(
+        verify(key->publicKey(), SignatureScheme::kEd25519, unhex(c.message), unhex(c.signature)));
   }
 }
 
@@ -90,8 +90,8 @@ TEST(RsaPkcs1, RejectsTamperedSignatureAndOtherHash) {
 
 TEST(Ecdsa, VerifiesRfc7515A3AndA4RawSignatures) {
   for (const auto* v : {&test::kRfc7515A3, &test::kRfc7515A4}) {
-    SignatureScheme scheme = v->type == KeyType::kEcP256 ? SignatureScheme::kEcdsaSha256
-                                                          : SignatureScheme::kEcdsaSha512;
+    SignatureScheme scheme =
+        v->type == KeyType::kEcP256 ? SignatureScheme::kEcdsaSha256 : SignatureScheme::kEcdsaSha512;
     Key key = test::ecKey(*v, false);
     Bytes signature = unb64u(v->signature);
     auto ok = verify(key, scheme, asBytes(v->signing_input), signature, EcdsaEncoding::kRaw);
@@ -276,17 +276,16 @@ TEST(Signature, SigningNeedsPrivateKey) {
   Key pub = generated(KeyType::kEcP256).publicKey();
   expectError(sign(pub, SignatureScheme::kEcdsaSha256, toBytes("m")), Code::kFailedPrecondition,
               "ECDSA-SHA256: signing needs a private key");
-  expectError(sign(test::rsaKey(test::kRfc7515A2, false), SignatureScheme::kRsaPssSha256,
-                   toBytes("m")),
-              Code::kFailedPrecondition);
+  expectError(
+      sign(test::rsaKey(test::kRfc7515A2, false), SignatureScheme::kRsaPssSha256, toBytes("m")),
+      Code::kFailedPrecondition);
 }
 
 TEST(Signature, MalformedDerSignatureIsUnauthenticated) {
   Key key = generated(KeyType::kEcP256);
   expectError(verify(key, SignatureScheme::kEcdsaSha256, toBytes("m"), unhex("3000")),
               Code::kUnauthenticated);
-  expectError(verify(key, SignatureScheme::kEcdsaSha256, toBytes("m"), {}),
-              Code::kUnauthenticated);
+  expectError(verify(key, SignatureScheme::kEcdsaSha256, toBytes("m"), {}), Code::kUnauthenticated);
 }
 
 // ---- DER <-> raw ------------------------------------------------------------------------
@@ -298,7 +297,8 @@ TEST(EcdsaEncoding, ConvertsBetweenRawAndDer) {
   raw[63] = 0x80;
   auto der = ecdsaRawToDer(raw, 32);
   ASSERT_TRUE(der);
-  EXPECT_EQ(*der, unhex("3007020101020200" "80"));
+  EXPECT_EQ(*der, unhex("3007020101020200"
+                        "80"));
   auto back = ecdsaDerToRaw(*der, 32);
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, raw);
@@ -307,10 +307,14 @@ TEST(EcdsaEncoding, ConvertsBetweenRawAndDer) {
 TEST(EcdsaEncoding, RejectsMalformedInput) {
   expectError(ecdsaRawToDer(Bytes(63), 32), Code::kInvalidArgument,
               "expected 2 x 32 bytes, found 63");
-  expectError(ecdsaDerToRaw(unhex("300702010102020080" "00"), 32), Code::kInvalidArgument,
-              "1 trailing bytes after the DER");
-  expectError(ecdsaDerToRaw(unhex("30820007020101020200" "80"), 32), Code::kInvalidArgument,
-              "not in canonical DER form");
+  expectError(ecdsaDerToRaw(unhex("300702010102020080"
+                                  "00"),
+                            32),
+              Code::kInvalidArgument, "1 trailing bytes after the DER");
+  expectError(ecdsaDerToRaw(unhex("30820007020101020200"
+                                  "80"),
+                            32),
+              Code::kInvalidArgument, "not in canonical DER form");
   expectError(ecdsaDerToRaw(unhex("300602010102"), 32), Code::kInvalidArgument,
               "not a DER SEQUENCE of two INTEGERs");
   expectError(ecdsaDerToRaw(unhex("30060201ff020101"), 32), Code::kInvalidArgument,

@@ -117,7 +117,8 @@ TEST(Certificate, ParsesPemBundlesInOrder) {
   EXPECT_EQ((*certs)[1].subject(), "CN=Test Intermediate,O=cocoon");
 
   expectError(Certificate::parsePemBundle(bundle + chain.leaf.key.publicPem()),
-              Code::kInvalidArgument, "PEM bundle: block 2 is 'PUBLIC KEY', expected 'CERTIFICATE'");
+              Code::kInvalidArgument,
+              "PEM bundle: block 2 is 'PUBLIC KEY', expected 'CERTIFICATE'");
   std::string many;
   for (std::size_t i = 0; i <= kMaxBundleCertificates; ++i) {
     many += chain.leaf.cert.pem();
@@ -126,8 +127,10 @@ TEST(Certificate, ParsesPemBundlesInOrder) {
 }
 
 TEST(Certificate, FindsExtensionsByOid) {
-  Bytes tcb = unhex("020103");                  // INTEGER 3
-  Bytes sgx = unhex("3006060453" "02010f0a");   // an opaque SEQUENCE
+  Bytes tcb = unhex("020103");  // INTEGER 3
+  Bytes sgx = unhex(
+      "3006060453"
+      "02010f0a");  // an opaque SEQUENCE
   IssuedCert cert = CertBuilder()
                         .extension(kAmdBlSplOid, tcb)
                         .extension(kIntelSgxOid, sgx, /*critical=*/true)
@@ -154,7 +157,8 @@ TEST(Certificate, ReportsAbsentExtensionsAndBadOids) {
   expectError(cert.cert.extensionCritical("1.3.6.1.4.1.3704.1.3.2"), Code::kNotFound,
               "no extension 1.3.6.1.4.1.3704.1.3.2");
   for (std::string_view bad : {"", "1", "1..2", ".1.2", "1.2.", "basicConstraints", "1.2.x"}) {
-    expectError(cert.cert.extensionValue(bad), Code::kInvalidArgument, "is not a dotted numeric OID");
+    expectError(cert.cert.extensionValue(bad), Code::kInvalidArgument,
+                "is not a dotted numeric OID");
   }
 }
 
@@ -230,7 +234,8 @@ TEST(Crl, RoundTripsAndRejectsMalformedInput) {
   auto again = Crl::fromDer(crl.der());
   ASSERT_TRUE(again);
   EXPECT_EQ(again->der(), crl.der());
-  std::string pem = "-----BEGIN X509 CRL-----\n" + base64Encode(crl.der()) + "\n-----END X509 CRL-----\n";
+  std::string pem =
+      "-----BEGIN X509 CRL-----\n" + base64Encode(crl.der()) + "\n-----END X509 CRL-----\n";
   EXPECT_TRUE(Crl::fromPem(pem));
   Bytes der = crl.der();
   der.push_back(0);
@@ -293,10 +298,8 @@ TEST(VerifyChain, RejectsExpiredLeaf) {
 
 TEST(VerifyChain, RejectsNotYetValidLeaf) {
   Chain chain;
-  IssuedCert leaf = CertBuilder()
-                        .issuer(chain.inter)
-                        .validity(kTestNow + kDay, kTestNow + 30 * kDay)
-                        .build();
+  IssuedCert leaf =
+      CertBuilder().issuer(chain.inter).validity(kTestNow + kDay, kTestNow + 30 * kDay).build();
   expectChainError(verifyChain(leaf.cert, chain.options()), ChainFailure::kNotYetValid, 0,
                    "certificate is not yet valid at depth 0");
 }

@@ -81,8 +81,8 @@ void setName(X509_NAME* name, std::string_view dn) {
     check(eq != std::string::npos, "subject attribute without '='");
     std::string value = it->substr(eq + 1);
     check(X509_NAME_add_entry_by_txt(name, it->substr(0, eq).c_str(), MBSTRING_UTF8,
-                                     reinterpret_cast<const unsigned char*>(value.c_str()), -1,
-                                     -1, 0) == 1,
+                                     reinterpret_cast<const unsigned char*>(value.c_str()), -1, -1,
+                                     0) == 1,
           "X509_NAME_add_entry_by_txt");
   }
 }
@@ -202,9 +202,8 @@ IssuedCert CertBuilder::build() const {
   }
   std::vector<ExtPtr> standard;
   standard.push_back(configExtension(&v3, NID_basic_constraints, basic));
-  standard.push_back(configExtension(&v3, NID_key_usage,
-                                     ca_ ? "critical,keyCertSign,cRLSign"
-                                         : "critical,digitalSignature"));
+  standard.push_back(configExtension(
+      &v3, NID_key_usage, ca_ ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature"));
   standard.push_back(configExtension(&v3, NID_subject_key_identifier, "hash"));
   for (const ExtPtr& ext : standard) {
     check(X509_add_ext(x509.get(), ext.get(), -1) == 1, "X509_add_ext");
@@ -221,8 +220,8 @@ IssuedCert CertBuilder::build() const {
               ASN1_OCTET_STRING_set(value.get(), e.value.data(),
                                     static_cast<int>(e.value.size())) == 1,
           "extension value");
-    ExtPtr ext(X509_EXTENSION_create_by_OBJ(nullptr, object.get(), e.critical ? 1 : 0,
-                                            value.get()));
+    ExtPtr ext(
+        X509_EXTENSION_create_by_OBJ(nullptr, object.get(), e.critical ? 1 : 0, value.get()));
     check(ext != nullptr && X509_add_ext(x509.get(), ext.get(), -1) == 1,
           "X509_EXTENSION_create_by_OBJ");
   }
@@ -285,8 +284,8 @@ crypto::Crl CrlBuilder::build() const {
   IntegerPtr number = integerFromHex("1");
   check(X509_CRL_add1_ext_i2d(crl.get(), NID_crl_number, number.get(), 0, 0) == 1,
         "X509_CRL_add1_ext_i2d crlNumber");
-  signWith<X509_CRL, X509_CRL_sign_ctx>(crl.get(), issuer_->key,
-                                        crypto::DigestAlgorithm::kSha256, false);
+  signWith<X509_CRL, X509_CRL_sign_ctx>(crl.get(), issuer_->key, crypto::DigestAlgorithm::kSha256,
+                                        false);
   auto parsed = crypto::Crl::fromDer(toDer<X509_CRL, i2d_X509_CRL>(crl.get(), corrupt_));
   check(parsed.has_value(), "re-parsing the built CRL");
   return *parsed;

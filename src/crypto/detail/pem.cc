@@ -82,8 +82,8 @@ Result<std::vector<PemBlock>> decodePemBlocks(std::string_view text, std::size_t
   while (pos < text.size()) {
     if (blocks.size() == max_blocks) {
       if (text.substr(pos, kBegin.size()) != kBegin) {
-        return fail(Code::kInvalidArgument, "PEM: unexpected text at offset {} after the last block",
-                    pos);
+        return fail(Code::kInvalidArgument,
+                    "PEM: unexpected text at offset {} after the last block", pos);
       }
       return fail(Code::kInvalidArgument, "PEM: more than {} blocks", max_blocks);
     }

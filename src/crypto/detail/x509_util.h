@@ -37,8 +37,9 @@ inline std::string integerToHex(const ASN1_INTEGER* value) {
   std::size_t start = hex.front() == '-' ? 1 : 0;
   std::size_t first = hex.find_first_not_of('0', start);
   hex.erase(start, (first == std::string::npos ? hex.size() - 1 : first) - start);
-  std::transform(hex.begin(), hex.end(), hex.begin(),
-                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  std::transform(hex.begin(), hex.end(), hex.begin(), [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  });
   return hex;
 }
 
