@@ -201,12 +201,11 @@ TEST_F(JweRejects, WrongSegmentCounts) {
 
 TEST_F(JweRejects, BadBase64InEachSegment) {
   for (std::size_t index = 0; index < 5; ++index) {
-    std::string bad = token_;
     std::size_t start = 0;
     for (std::size_t i = 0; i < index; ++i) {
-      start = bad.find('.', start) + 1;
+      start = token_.find('.', start) + 1;
     }
-    bad.insert(start, "*");
+    const std::string bad = token_.substr(0, start) + "*" + token_.substr(start);
     EXPECT_TRUE(failsWith(decryptJweCompact(bad, JweKey(ec_)), JoseReason::kBadBase64)) << index;
   }
 }
@@ -330,8 +329,8 @@ TEST(JweDirect, RefusesAnEncryptedKey) {
   const JweKey key = JweKey::symmetric(SecretBytes(Bytes(32, 9)));
   const std::string token = *encryptJweCompact(asBytes(kSecret), JweRecipient{key, Alg::kDir});
   EXPECT_EQ(segment(token, 1), "");
-  std::string with_key = token;
-  with_key.insert(token.find('.') + 1, "AAAA");
+  const std::size_t at = token.find('.') + 1;
+  const std::string with_key = token.substr(0, at) + "AAAA" + token.substr(at);
   EXPECT_TRUE(failsWith(decryptJweCompact(with_key, key), JoseReason::kMalformed));
 }
 
