@@ -60,8 +60,8 @@ Result<crypto::Key> loadKey(const std::string& path) {
 }
 
 void registerKeyCommands(CLI::App& app, Action& action) {
-  CLI::App* key = app.add_subcommand("key", "Generate keys and convert them between PEM and JWK");
-  key->require_subcommand(1);
+  CLI::App* key_cmd = app.add_subcommand("key", "Generate keys and convert them between PEM and JWK");
+  key_cmd->require_subcommand(1);
 
   // Option storage shared with the actions, which run after this function returns.
   struct GenerateOptions {
@@ -70,7 +70,7 @@ void registerKeyCommands(CLI::App& app, Action& action) {
     bool jwk = false;
   };
   auto gen = std::make_shared<GenerateOptions>();
-  CLI::App* generate = key->add_subcommand("generate", "Generate a private key");
+  CLI::App* generate = key_cmd->add_subcommand("generate", "Generate a private key");
   std::vector<std::string> names;
   for (const auto& [name, spec] : keySpecs()) {
     names.push_back(name);
@@ -102,7 +102,7 @@ void registerKeyCommands(CLI::App& app, Action& action) {
     bool jwk = false;
   };
   auto pub = std::make_shared<PublicOptions>();
-  CLI::App* show = key->add_subcommand("public", "Print the public key of a PEM or JWK key");
+  CLI::App* show = key_cmd->add_subcommand("public", "Print the public key of a PEM or JWK key");
   show->add_option("key", pub->input, "Key file (PEM or JWK), - for stdin")->capture_default_str();
   show->add_flag("--jwk", pub->jwk, "Print a JWK instead of SPKI PEM");
   show->callback([pub, &action] {
@@ -121,7 +121,7 @@ void registerKeyCommands(CLI::App& app, Action& action) {
   });
 
   auto thumb_input = std::make_shared<std::string>("-");
-  CLI::App* thumb = key->add_subcommand("thumbprint", "Print the RFC 7638 JWK thumbprint");
+  CLI::App* thumb = key_cmd->add_subcommand("thumbprint", "Print the RFC 7638 JWK thumbprint");
   thumb->add_option("key", *thumb_input, "Key file (PEM or JWK), - for stdin")
       ->capture_default_str();
   thumb->callback([thumb_input, &action] {
