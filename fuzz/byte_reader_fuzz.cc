@@ -17,9 +17,15 @@ void parseRecords(cocoon::ByteReader& in, int depth) {
     }
     const std::size_t before = in.offset();
     switch (*tag % 8) {
-      case 0: (void)in.readU16Le(); break;
-      case 1: (void)in.readU32Be(); break;
-      case 2: (void)in.readU64Le(); break;
+      case 0:
+        (void)in.readU16Le();
+        break;
+      case 1:
+        (void)in.readU32Be();
+        break;
+      case 2:
+        (void)in.readU64Le();
+        break;
       case 3: {
         auto len = in.readU32Le();
         if (len) {
@@ -41,8 +47,12 @@ void parseRecords(cocoon::ByteReader& in, int depth) {
         (void)in.readArray(field);
         break;
       }
-      case 6: (void)in.skip(*tag); break;
-      default: (void)in.expectEnd(); return;
+      case 6:
+        (void)in.skip(*tag);
+        break;
+      default:
+        (void)in.expectEnd();
+        return;
     }
     if (in.offset() < before || in.offset() > in.size()) {
       std::abort();

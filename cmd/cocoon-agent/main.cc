@@ -8,8 +8,9 @@
 
 int main(int argc, char** argv) {
   try {
-    CLI::App app{"cocoon-agent — guest agent serving the Kata agent API over ttrpc.\n"
-                 "Not functional yet: only --help and --version exist (see issue #8)."};
+    CLI::App app{
+        "cocoon-agent — guest agent serving the Kata agent API over ttrpc.\n"
+        "Not functional yet: only --help and --version exist (see issue #8)."};
     app.set_version_flag("--version", std::string("cocoon-agent ") + COCOON_VERSION);
     CLI11_PARSE(app, argc, argv);
     std::fprintf(stderr, "cocoon-agent: not functional yet (issue #8); see --help\n");

@@ -8,8 +8,9 @@
 
 int main(int argc, char** argv) {
   try {
-    CLI::App app{"cocoon-kbs — key broker and attestation service for workload owners.\n"
-                 "Not functional yet: only --help and --version exist (see issue #5)."};
+    CLI::App app{
+        "cocoon-kbs — key broker and attestation service for workload owners.\n"
+        "Not functional yet: only --help and --version exist (see issue #5)."};
     app.set_version_flag("--version", std::string("cocoon-kbs ") + COCOON_VERSION);
     CLI11_PARSE(app, argc, argv);
     std::fprintf(stderr, "cocoon-kbs: not functional yet (issue #5); see --help\n");

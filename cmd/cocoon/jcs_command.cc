@@ -29,7 +29,8 @@ void registerJcsCommand(CLI::App& app, Action& action) {
       }
       auto doc = json::parseJson(toString(*input));
       if (!doc) {
-        return reportError(doc.error().addContext(opts->input == "-" ? "parsing standard input" : "parsing " + opts->input));
+        return reportError(doc.error().addContext(opts->input == "-" ? "parsing standard input"
+                                                                     : "parsing " + opts->input));
       }
       auto canonical = json::canonicalize(*doc);
       if (!canonical) {

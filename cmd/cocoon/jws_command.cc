@@ -211,8 +211,8 @@ void registerJwtCommands(CLI::App& app, Action& action) {
       }
       options.leeway_seconds = verify_opts->leeway;
       options.require_exp = !verify_opts->no_exp;
-      auto verified = jose::verifyJwt(trimmed(*token), *key, options,
-                                      std::chrono::system_clock::now());
+      auto verified =
+          jose::verifyJwt(trimmed(*token), *key, options, std::chrono::system_clock::now());
       if (!verified) {
         return reportError(verified.error());
       }

@@ -60,7 +60,8 @@ Result<crypto::Key> loadKey(const std::string& path) {
 }
 
 void registerKeyCommands(CLI::App& app, Action& action) {
-  CLI::App* key_cmd = app.add_subcommand("key", "Generate keys and convert them between PEM and JWK");
+  CLI::App* key_cmd =
+      app.add_subcommand("key", "Generate keys and convert them between PEM and JWK");
   key_cmd->require_subcommand(1);
 
   // Option storage shared with the actions, which run after this function returns.

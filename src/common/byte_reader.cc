@@ -24,13 +24,27 @@ Result<T> ByteReader::readInt() {
   return value;
 }
 
-Result<std::uint8_t> ByteReader::readU8() { return readInt<std::uint8_t, false>(); }
-Result<std::uint16_t> ByteReader::readU16Le() { return readInt<std::uint16_t, false>(); }
-Result<std::uint16_t> ByteReader::readU16Be() { return readInt<std::uint16_t, true>(); }
-Result<std::uint32_t> ByteReader::readU32Le() { return readInt<std::uint32_t, false>(); }
-Result<std::uint32_t> ByteReader::readU32Be() { return readInt<std::uint32_t, true>(); }
-Result<std::uint64_t> ByteReader::readU64Le() { return readInt<std::uint64_t, false>(); }
-Result<std::uint64_t> ByteReader::readU64Be() { return readInt<std::uint64_t, true>(); }
+Result<std::uint8_t> ByteReader::readU8() {
+  return readInt<std::uint8_t, false>();
+}
+Result<std::uint16_t> ByteReader::readU16Le() {
+  return readInt<std::uint16_t, false>();
+}
+Result<std::uint16_t> ByteReader::readU16Be() {
+  return readInt<std::uint16_t, true>();
+}
+Result<std::uint32_t> ByteReader::readU32Le() {
+  return readInt<std::uint32_t, false>();
+}
+Result<std::uint32_t> ByteReader::readU32Be() {
+  return readInt<std::uint32_t, true>();
+}
+Result<std::uint64_t> ByteReader::readU64Le() {
+  return readInt<std::uint64_t, false>();
+}
+Result<std::uint64_t> ByteReader::readU64Be() {
+  return readInt<std::uint64_t, true>();
+}
 
 Result<ByteSpan> ByteReader::readSpan(std::size_t n) {
   COCOON_TRY(need(n));

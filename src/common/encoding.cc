@@ -35,8 +35,8 @@ std::string encode64(ByteSpan in, std::string_view alphabet, bool pad) {
   out.reserve((in.size() + 2) / 3 * 4);
   std::size_t i = 0;
   for (; i + 3 <= in.size(); i += 3) {
-    const std::uint32_t v = (std::uint32_t{in[i]} << 16) | (std::uint32_t{in[i + 1]} << 8) |
-                            std::uint32_t{in[i + 2]};
+    const std::uint32_t v =
+        (std::uint32_t{in[i]} << 16) | (std::uint32_t{in[i + 1]} << 8) | std::uint32_t{in[i + 2]};
     out += alphabet[(v >> 18) & 63];
     out += alphabet[(v >> 12) & 63];
     out += alphabet[(v >> 6) & 63];
@@ -85,8 +85,7 @@ Result<Bytes> decode64(std::string_view text, const DecodeTable& table, std::str
   }
   // Leftover bits must be zero, or two texts would decode to the same bytes.
   if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
-    return fail(Code::kInvalidArgument, "{}: non-zero padding bits in the last character",
-                what);
+    return fail(Code::kInvalidArgument, "{}: non-zero padding bits in the last character", what);
   }
   return out;
 }
@@ -132,12 +131,13 @@ Result<Bytes> hexDecode(std::string_view text) {
   return out;
 }
 
-std::string base64Encode(ByteSpan bytes) { return encode64(bytes, kStdAlphabet, true); }
+std::string base64Encode(ByteSpan bytes) {
+  return encode64(bytes, kStdAlphabet, true);
+}
 
 Result<Bytes> base64Decode(std::string_view text) {
   if (text.size() % 4 != 0) {
-    return fail(Code::kInvalidArgument, "base64: length {} is not a multiple of 4",
-                text.size());
+    return fail(Code::kInvalidArgument, "base64: length {} is not a multiple of 4", text.size());
   }
   std::size_t pad = 0;
   while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=') {
@@ -146,7 +146,9 @@ Result<Bytes> base64Decode(std::string_view text) {
   return decode64(text.substr(0, text.size() - pad), kStdTable, "base64");
 }
 
-std::string base64UrlEncode(ByteSpan bytes) { return encode64(bytes, kUrlAlphabet, false); }
+std::string base64UrlEncode(ByteSpan bytes) {
+  return encode64(bytes, kUrlAlphabet, false);
+}
 
 Result<Bytes> base64UrlDecode(std::string_view text) {
   return decode64(text, kUrlTable, "base64url");

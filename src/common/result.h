@@ -19,7 +19,9 @@ template <class E>
 using unexpected = tl::unexpected<E>;
 
 // Success of a Status.
-inline Status okStatus() { return {}; }
+inline Status okStatus() {
+  return {};
+}
 
 // Shorthand for `return cocoon::fail(Code::kX, "fmt {}", v);` in functions returning
 // any Result<T>.
@@ -28,7 +30,9 @@ tl::unexpected<Error> fail(Code code, fmt::format_string<Args...> format, Args&&
   return tl::unexpected<Error>(makeError(code, format, std::forward<Args>(args)...));
 }
 
-inline tl::unexpected<Error> fail(Error error) { return tl::unexpected<Error>(std::move(error)); }
+inline tl::unexpected<Error> fail(Error error) {
+  return tl::unexpected<Error>(std::move(error));
+}
 
 // Adds context to the error of a failed Result, leaves a success untouched.
 template <class T>
@@ -45,12 +49,12 @@ Result<T> withContext(Result<T> result, std::string what) {
 #define COCOON_CONCAT_(a, b) COCOON_CONCAT_INNER_(a, b)
 
 // COCOON_TRY(expr): evaluates a Result-returning expression and returns its error, if any.
-#define COCOON_TRY(expr)                                        \
-  do {                                                          \
-    auto&& cocoon_try_result_ = (expr);                         \
-    if (!cocoon_try_result_) {                                  \
+#define COCOON_TRY(expr)                                              \
+  do {                                                                \
+    auto&& cocoon_try_result_ = (expr);                               \
+    if (!cocoon_try_result_) {                                        \
       return ::tl::unexpected(std::move(cocoon_try_result_).error()); \
-    }                                                           \
+    }                                                                 \
   } while (false)
 
 // COCOON_ASSIGN_OR_RETURN(decl, expr): `decl = std::move(*expr)` or returns its error.

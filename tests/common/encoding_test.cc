@@ -13,8 +13,12 @@ struct Vector {
   const char* b64url;
 };
 const Vector kVectors[] = {
-    {"", "", ""},           {"f", "Zg==", "Zg"},         {"fo", "Zm8=", "Zm8"},
-    {"foo", "Zm9v", "Zm9v"}, {"foob", "Zm9vYg==", "Zm9vYg"}, {"fooba", "Zm9vYmE=", "Zm9vYmE"},
+    {"", "", ""},
+    {"f", "Zg==", "Zg"},
+    {"fo", "Zm8=", "Zm8"},
+    {"foo", "Zm9v", "Zm9v"},
+    {"foob", "Zm9vYg==", "Zm9vYg"},
+    {"fooba", "Zm9vYmE=", "Zm9vYmE"},
     {"foobar", "Zm9vYmFy", "Zm9vYmFy"},
 };
 
@@ -35,8 +39,9 @@ TEST(Base64Url, UsesUrlAlphabet) {
 }
 
 TEST(Base64Url, RejectsMalformedInput) {
-  const char* bad[] = {"Zg==", "Zg=", "Z", "Zm9vY", "Zm+v", "Zm/v", "Zm9 v", "Zm9v\n",
-                       "Zh", "Zm9", "\xc3\xa9", std::string_view("Zm\0v", 4).data()};
+  const char* bad[] = {"Zg==", "Zg=",  "Z",        "Zm9vY",
+                       "Zm+v", "Zm/v", "Zm9 v",    "Zm9v\n",
+                       "Zh",   "Zm9",  "\xc3\xa9", std::string_view("Zm\0v", 4).data()};
   for (const char* text : bad) {
     auto r = base64UrlDecode(text);
     EXPECT_FALSE(r) << text;
@@ -51,8 +56,8 @@ TEST(Base64Url, RejectsMalformedInput) {
 }
 
 TEST(Base64, RejectsMalformedInput) {
-  const char* bad[] = {"Zg", "Zg=", "Zg===", "Z===", "====", "Zh==", "Zm9vYm-y", "Zm9v\n",
-                       "Zm=v", " Zm9v"};
+  const char* bad[] = {
+      "Zg", "Zg=", "Zg===", "Z===", "====", "Zh==", "Zm9vYm-y", "Zm9v\n", "Zm=v", " Zm9v"};
   for (const char* text : bad) {
     auto r = base64Decode(text);
     EXPECT_FALSE(r) << text;
