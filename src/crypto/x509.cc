@@ -43,11 +43,12 @@ TimePoint toTimePoint(const ASN1_TIME* time) {
   std::tm tm{};
   // checkTime() accepted this time when the structure was parsed.
   cryptoCheck(time != nullptr && ASN1_TIME_to_tm(time, &tm) == 1, "ASN1_TIME_to_tm");
-  using namespace std::chrono;
-  sys_days date = year(tm.tm_year + 1900) / month(static_cast<unsigned>(tm.tm_mon + 1)) /
-                  day(static_cast<unsigned>(tm.tm_mday));
-  return time_point_cast<system_clock::duration>(date + hours(tm.tm_hour) + minutes(tm.tm_min) +
-                                                 seconds(tm.tm_sec));
+  namespace chrono = std::chrono;
+  const chrono::sys_days date = chrono::year(tm.tm_year + 1900) /
+                                chrono::month(static_cast<unsigned>(tm.tm_mon + 1)) /
+                                chrono::day(static_cast<unsigned>(tm.tm_mday));
+  return chrono::time_point_cast<chrono::system_clock::duration>(
+      date + chrono::hours(tm.tm_hour) + chrono::minutes(tm.tm_min) + chrono::seconds(tm.tm_sec));
 }
 
 // A numeric OID: at least two arcs of digits separated by single dots.
