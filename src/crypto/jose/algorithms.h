@@ -40,7 +40,7 @@ crypto::SignatureScheme jwsSignatureScheme(JwsAlgorithm alg);
 std::span<const JwsAlgorithm> allJwsAlgorithms();
 
 // JWE "alg" values: how the content encryption key (CEK) reaches a recipient
-// (RFC 7518 §4). RSA1_5, PBES2 and AES-GCM key wrap are not implemented.
+// (RFC 7518 §4). RSA1_5, PBES2 and AES-GCM key wrap are refused by design (docs/jose.md).
 enum class KeyManagementAlgorithm : std::uint8_t {
   kRsaOaep,       // RSAES-OAEP with SHA-1 (ocicrypt/skopeo use it)
   kRsaOaep256,    // RSAES-OAEP with SHA-256

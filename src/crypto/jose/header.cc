@@ -50,7 +50,7 @@ JoseStatus checkCritical(const HeaderParts& parts) {
     }
   }
   return joseFail(JoseReason::kUnknownCritical,
-                  "JOSE header: critical extension \"{}\" is not implemented",
+                  "JOSE header: critical extension \"{}\" is not supported",
                   std::string_view((*crit)[0].get_ref<const std::string&>()).substr(0, 64));
 }
 
