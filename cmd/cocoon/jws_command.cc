@@ -85,6 +85,90 @@ void addVerifyOptions(CLI::App* cmd, VerifyOptions& opts) {
   cmd->add_option("input", opts.input, "Compact token file, - for stdin")->capture_default_str();
 }
 
+struct SignInputs {
+  jose::JwsSigner signer;
+  Bytes input;
+};
+
+Result<SignInputs> loadSignInputs(const SignOptions& opts) {
+  COCOON_ASSIGN_OR_RETURN(jose::JwsSigner signer, makeSigner(opts));
+  COCOON_ASSIGN_OR_RETURN(Bytes input, readInput(opts.input));
+  return SignInputs{std::move(signer), std::move(input)};
+}
+
+struct VerifyInputs {
+  crypto::Key key;
+  std::vector<jose::JwsAlgorithm> allowed;
+  std::string token;
+};
+
+Result<VerifyInputs> loadVerifyInputs(const VerifyOptions& opts) {
+  COCOON_ASSIGN_OR_RETURN(crypto::Key key, loadKey(opts.key));
+  COCOON_ASSIGN_OR_RETURN(auto allowed, parseAllowList(opts.algs));
+  COCOON_ASSIGN_OR_RETURN(Bytes token, readInput(opts.input));
+  return VerifyInputs{std::move(key), std::move(allowed), trimmed(token)};
+}
+
+Result<std::string> signJws(const SignOptions& opts) {
+  COCOON_ASSIGN_OR_RETURN(SignInputs in, loadSignInputs(opts));
+  COCOON_ASSIGN_OR_RETURN(std::string token, jose::signJwsCompact(in.input, in.signer));
+  return token + "\n";
+}
+
+Result<std::string> verifyJws(const VerifyOptions& opts) {
+  COCOON_ASSIGN_OR_RETURN(VerifyInputs in, loadVerifyInputs(opts));
+  COCOON_ASSIGN_OR_RETURN(jose::VerifiedJws verified,
+                          jose::verifyJwsCompact(in.token, in.key, {in.allowed}));
+  return toString(verified.payload);
+}
+
+Result<std::string> signJwt(const SignOptions& opts, std::int64_t expires_in) {
+  COCOON_ASSIGN_OR_RETURN(SignInputs in, loadSignInputs(opts));
+  COCOON_ASSIGN_OR_RETURN(json::Json claims, json::parseJson(toString(in.input)));
+  if (!claims.is_object()) {
+    return fail(Code::kInvalidArgument, "claims must be a JSON object");
+  }
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  if (!claims.contains("iat")) {
+    claims["iat"] = now;
+  }
+  if (expires_in > 0 && !claims.contains("exp")) {
+    claims["exp"] = now + expires_in;
+  }
+  COCOON_ASSIGN_OR_RETURN(std::string token, jose::signJwt(claims, in.signer));
+  return token + "\n";
+}
+
+Result<std::string> verifyJwt(const VerifyOptions& opts) {
+  COCOON_ASSIGN_OR_RETURN(VerifyInputs in, loadVerifyInputs(opts));
+  jose::JwtVerifyOptions options;
+  options.allowed_algorithms = in.allowed;
+  if (!opts.issuer.empty()) {
+    options.issuer = opts.issuer;
+  }
+  if (!opts.audience.empty()) {
+    options.audience = opts.audience;
+  }
+  options.leeway_seconds = opts.leeway;
+  options.require_exp = !opts.no_exp;
+  COCOON_ASSIGN_OR_RETURN(
+      jose::VerifiedJwt verified,
+      jose::verifyJwt(in.token, in.key, options, std::chrono::system_clock::now()));
+  const json::Json out = {{"header", verified.header.params}, {"claims", verified.claims}};
+  return json::dumpCompact(out) + "\n";
+}
+
+// Writes a command's output to stdout, or reports its error.
+int printResult(const Result<std::string>& result) {
+  if (!result) {
+    return reportError(result.error());
+  }
+  auto written = writeOutput("-", asBytes(*result));
+  return written ? kExitOk : reportError(written.error());
+}
+
 }  // namespace
 
 void registerJwsCommands(CLI::App& app, Action& action) {
@@ -93,46 +177,14 @@ void registerJwsCommands(CLI::App& app, Action& action) {
   auto sign_opts = std::make_shared<SignOptions>();
   CLI::App* sign = jws->add_subcommand("sign", "Sign a payload; prints the compact JWS");
   addSignOptions(sign, *sign_opts, "Payload file, - for stdin");
-  sign->callback([sign_opts, &action] {
-    action = [sign_opts]() -> int {
-      auto signer = makeSigner(*sign_opts);
-      if (!signer) {
-        return reportError(signer.error());
-      }
-      auto payload = readInput(sign_opts->input);
-      if (!payload) {
-        return reportError(payload.error());
-      }
-      auto token = jose::signJwsCompact(*payload, *signer);
-      if (!token) {
-        return reportError(token.error());
-      }
-      fmt::print("{}\n", *token);
-      return kExitOk;
-    };
-  });
+  sign->callback(
+      [sign_opts, &action] { action = [sign_opts] { return printResult(signJws(*sign_opts)); }; });
 
   auto verify_opts = std::make_shared<VerifyOptions>();
   CLI::App* verify = jws->add_subcommand("verify", "Verify a compact JWS; prints its payload");
   addVerifyOptions(verify, *verify_opts);
   verify->callback([verify_opts, &action] {
-    action = [verify_opts]() -> int {
-      auto key = loadKey(verify_opts->key);
-      auto allowed = parseAllowList(verify_opts->algs);
-      auto token = readInput(verify_opts->input);
-      for (const Error* e : {key ? nullptr : &key.error(), allowed ? nullptr : &allowed.error(),
-                             token ? nullptr : &token.error()}) {
-        if (e != nullptr) {
-          return reportError(*e);
-        }
-      }
-      auto verified = jose::verifyJwsCompact(trimmed(*token), *key, {*allowed});
-      if (!verified) {
-        return reportError(verified.error());
-      }
-      auto written = writeOutput("-", verified->payload);
-      return written ? kExitOk : reportError(written.error());
-    };
+    action = [verify_opts] { return printResult(verifyJws(*verify_opts)); };
   });
 }
 
@@ -150,36 +202,7 @@ void registerJwtCommands(CLI::App& app, Action& action) {
   sign->add_option("--expires-in", sign_opts->expires_in, "Seconds until exp (0: no exp)")
       ->capture_default_str();
   sign->callback([sign_opts, &action] {
-    action = [sign_opts]() -> int {
-      auto signer = makeSigner(*sign_opts);
-      if (!signer) {
-        return reportError(signer.error());
-      }
-      auto input = readInput(sign_opts->input);
-      if (!input) {
-        return reportError(input.error());
-      }
-      auto claims = json::parseJson(toString(*input));
-      if (!claims || !claims->is_object()) {
-        return reportError(claims ? makeError(Code::kInvalidArgument, "claims must be an object")
-                                  : claims.error());
-      }
-      const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
-      if (!claims->contains("iat")) {
-        (*claims)["iat"] = now;
-      }
-      if (sign_opts->expires_in > 0 && !claims->contains("exp")) {
-        (*claims)["exp"] = now + sign_opts->expires_in;
-      }
-      auto token = jose::signJwt(*claims, *signer);
-      if (!token) {
-        return reportError(token.error());
-      }
-      fmt::print("{}\n", *token);
-      return kExitOk;
-    };
+    action = [sign_opts] { return printResult(signJwt(*sign_opts, sign_opts->expires_in)); };
   });
 
   auto verify_opts = std::make_shared<VerifyOptions>();
@@ -191,35 +214,7 @@ void registerJwtCommands(CLI::App& app, Action& action) {
   verify->add_option("--leeway", verify_opts->leeway, "Clock skew allowed, seconds");
   verify->add_flag("--no-exp", verify_opts->no_exp, "Accept tokens without exp");
   verify->callback([verify_opts, &action] {
-    action = [verify_opts]() -> int {
-      auto key = loadKey(verify_opts->key);
-      auto allowed = parseAllowList(verify_opts->algs);
-      auto token = readInput(verify_opts->input);
-      for (const Error* e : {key ? nullptr : &key.error(), allowed ? nullptr : &allowed.error(),
-                             token ? nullptr : &token.error()}) {
-        if (e != nullptr) {
-          return reportError(*e);
-        }
-      }
-      jose::JwtVerifyOptions options;
-      options.allowed_algorithms = *allowed;
-      if (!verify_opts->issuer.empty()) {
-        options.issuer = verify_opts->issuer;
-      }
-      if (!verify_opts->audience.empty()) {
-        options.audience = verify_opts->audience;
-      }
-      options.leeway_seconds = verify_opts->leeway;
-      options.require_exp = !verify_opts->no_exp;
-      auto verified =
-          jose::verifyJwt(trimmed(*token), *key, options, std::chrono::system_clock::now());
-      if (!verified) {
-        return reportError(verified.error());
-      }
-      json::Json out = {{"header", verified->header.params}, {"claims", verified->claims}};
-      fmt::print("{}\n", json::dumpCompact(out));
-      return kExitOk;
-    };
+    action = [verify_opts] { return printResult(verifyJwt(*verify_opts)); };
   });
 }
 

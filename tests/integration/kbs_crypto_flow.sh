@@ -65,4 +65,20 @@ fi
 grep -q ALGORITHM_NOT_ALLOWED "$work/err.txt" || { cat "$work/err.txt" >&2; exit 1; }
 echo "algorithm outside the allow-list refused: $(cat "$work/err.txt")"
 
+step "5. evidence-style signature: ES384 JWS over a payload; a changed payload is refused"
+"$cocoon" key generate --type ec-p384 --jwk --out "$work/p384.jwk"
+printf 'measurement=%s' "$(openssl rand -hex 48)" > "$work/payload"
+"$cocoon" jws sign --key "$work/p384.jwk" --alg ES384 "$work/payload" > "$work/jws"
+"$cocoon" jws verify --key "$work/p384.jwk" --alg ES384 "$work/jws" | cmp -s - "$work/payload" \
+  || { echo "demo: JWS payload differs" >&2; exit 1; }
+echo "ES384 JWS verified: $(cut -c1-60 "$work/jws")…"
+jws=$(cat "$work/jws")
+printf '%s.%s.%s\n' "${jws%%.*}" "$(printf 'measurement=0' | openssl base64 -A | tr '+/' '-_' | tr -d '=')" \
+  "${jws##*.}" > "$work/forged"
+if "$cocoon" jws verify --key "$work/p384.jwk" --alg ES384 "$work/forged" 2> "$work/err.txt"; then
+  echo "demo: a changed payload verified" >&2; exit 1
+fi
+grep -q BAD_SIGNATURE "$work/err.txt" || { cat "$work/err.txt" >&2; exit 1; }
+echo "changed payload refused: $(cat "$work/err.txt")"
+
 printf '\ndemo: all steps passed\n'
