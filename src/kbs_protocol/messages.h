@@ -111,8 +111,9 @@ ErrorInfo makeErrorInfo(ErrorKind kind, std::string detail);
 // Parsers. All fail with kResourceExhausted when the text is over its cap (64 KiB, 4 MiB
 // for Attestation) or nests deeper than kMaxDepth, with kInvalidArgument for malformed
 // JSON, a missing, mistyped or unknown member (the message names it, e.g.
-// "runtime-data.nonce"), a bad nonce or an invalid tee-pubkey JWK, and with
-// kUnimplemented for an unsupported version or tee (Request only).
+// "runtime-data.nonce"), a bad nonce or a private tee-pubkey, and with kUnimplemented
+// for an unsupported version or tee (Request only). A tee-pubkey that jose::jwkFromJson
+// refuses fails with that reason's code (kUnimplemented for kty "oct", other curves).
 Result<Request> parseRequest(std::string_view text);
 Result<Challenge> parseChallenge(std::string_view text);
 Result<Attestation> parseAttestation(std::string_view text);
