@@ -6,7 +6,7 @@
 # see the same machine load), repeats the whole round, keeps each side's best figure and
 # prints operation / ours / openssl / ratio.
 # Environment: COCOON_BENCH_BUILD_DIR (default build/release), COCOON_BENCH_SECONDS (3 per
-# measurement), COCOON_BENCH_ROUNDS (3), COCOON_BENCH_CMAKE_ARGS (extra configure
+# measurement), COCOON_BENCH_ROUNDS (5), COCOON_BENCH_CMAKE_ARGS (extra configure
 # arguments, e.g. -DCOCOON_WERROR=OFF).
 # Exit status: 0 when every ratio ours/openssl is >= 0.9, 1 when one is below, 2 when a
 # figure could not be read, 3 when the build failed.
@@ -14,7 +14,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${COCOON_BENCH_BUILD_DIR:-$top/build/release}
 seconds=${COCOON_BENCH_SECONDS:-3}
-rounds=${COCOON_BENCH_ROUNDS:-3}
+rounds=${COCOON_BENCH_ROUNDS:-5}
 cd "$top"
 
 work=$(mktemp -d)
