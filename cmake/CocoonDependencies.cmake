@@ -15,3 +15,16 @@ endif()
 if(COCOON_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+
+# Libraries found through pkg-config become PkgConfig::<NAME> imported targets.
+find_package(PkgConfig REQUIRED)
+# Boost.Asio/Beast are header-only in 1.74 (Boost.System is header-only since 1.69).
+find_package(Boost 1.74 REQUIRED)
+pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+pkg_check_modules(LIBARCHIVE REQUIRED IMPORTED_TARGET libarchive)
+pkg_check_modules(ISAL REQUIRED IMPORTED_TARGET libisal)
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
+pkg_check_modules(TSS2 REQUIRED IMPORTED_TARGET tss2-esys tss2-mu tss2-rc tss2-tctildr)
