@@ -92,9 +92,11 @@ struct SweepCounts {
 // so replicas need no sticky routing.
 //
 // Errors common to every operation: kUnavailable when the database cannot be reached or
-// stays locked (PostgreSQL retries once on a fresh connection when one broke), kDataLoss
-// when it is corrupt, kInternal for other database failures; messages name the database
-// (a PostgreSQL URL without its password) and never carry values, tokens or session ids.
+// stays locked, kDataLoss when it is corrupt, kInternal for other database failures;
+// messages name the database (a PostgreSQL URL without its password) and never carry
+// values, tokens or session ids. PostgreSQL runs an operation once more on a fresh
+// connection when its connection broke; should the first attempt's commit have landed
+// just before the break, a repeated markSessionAttested answers kFailedPrecondition.
 class KbsStore {
  public:
   virtual ~KbsStore() = default;
@@ -128,7 +130,8 @@ class KbsStore {
   virtual Result<std::vector<ReferenceValue>> getReferenceValues(std::string_view name) = 0;
   // Every name that has unexpired values, with those values in registration order.
   virtual Result<std::map<std::string, std::vector<ReferenceValue>>> listReferenceValues() = 0;
-  // Removes every value of `name`. Errors: kInvalidArgument, kNotFound when it has none.
+  // Removes every value of `name`. Errors: kInvalidArgument, kNotFound when it has none
+  // (expired values not yet swept count as values here).
   virtual Status deleteReferenceValues(std::string_view name) = 0;
 
   // Stores a new session. REQUIRES: state kChallenged and empty token and JWK.
@@ -143,7 +146,8 @@ class KbsStore {
   // (in any process or replica) exactly one succeeds. This is the replay guard: a challenge
   // (its nonce) can be answered only once. Errors: kNotFound when there is no live session;
   // kFailedPrecondition when it is already attested (a replayed answer); kResourceExhausted
-  // when the token or JWK exceeds max_value_bytes.
+  // when the token or JWK exceeds max_value_bytes; kAborted when the session changed
+  // between the update and the diagnosis of its failure (retry).
   virtual Status markSessionAttested(std::string_view id, std::string_view token,
                                      std::string_view tee_pubkey_jwk, TimePoint expires_at) = 0;
   // Errors: kNotFound when there is no such session (expired or not).
@@ -164,9 +168,10 @@ Result<std::unique_ptr<KbsStore>> openStore(std::string_view url, StoreOptions o
 
 // Opens (creating it with mode 0600, tightening an existing file to 0600) one SQLite file
 // in WAL mode with synchronous=FULL, so a committed write survives a crash.
-// Errors: kNotFound when its directory is missing, kPermissionDenied, kDataLoss naming the
-// file when it is not a SQLite database or is corrupt, kFailedPrecondition when its schema
-// is newer than this build knows, kUnavailable when it stays locked.
+// Errors: kInvalidArgument for an empty path or a directory, kNotFound when its directory
+// is missing, kPermissionDenied, kDataLoss naming the file when it is not a SQLite
+// database or is corrupt, kFailedPrecondition when its schema is newer than this build
+// knows, kUnavailable when it stays locked.
 Result<std::unique_ptr<KbsStore>> openSqliteStore(const std::filesystem::path& file,
                                                   StoreOptions options = {});
 

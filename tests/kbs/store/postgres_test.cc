@@ -33,6 +33,14 @@ TEST_P(PostgresStoreTest, ReconnectsOnceWhenTheServerDroppedTheConnection) {
   EXPECT_TRUE(store().putResource("a/b/d", asBytes("w")));
 }
 
+TEST_P(PostgresStoreTest, OpenStoreAcceptsBothPostgresSchemes) {
+  ASSERT_TRUE(store().putResource("a/b/c", asBytes("v")));
+  ASSERT_TRUE(url().starts_with("postgresql://"));
+  auto opened = openStore("postgres://" + url().substr(std::string_view("postgresql://").size()));
+  ASSERT_TRUE(opened) << opened.error().toString();
+  EXPECT_EQ(*(*opened)->getResource("a/b/c"), toBytes("v"));
+}
+
 TEST_P(PostgresStoreTest, PoolOfOneServesManyThreads) {
   auto one = open({.pool_size = 1});
   ASSERT_NE(one, nullptr);

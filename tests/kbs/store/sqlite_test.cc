@@ -99,6 +99,11 @@ TEST_P(SqliteStoreTest, MissingDirectoryIsNotFound) {
               (dir().path() / "no" / "kbs.db").string());
 }
 
+TEST_P(SqliteStoreTest, DirectoryOrEmptyPathIsInvalidArgument) {
+  expectError(openSqliteStore(dir().path()), Code::kInvalidArgument, dir().path().string());
+  expectError(openSqliteStore(""), Code::kInvalidArgument, "SQLite store path is empty");
+}
+
 TEST_P(SqliteStoreTest, SchemaNewerThanThisBuildIsFailedPrecondition) {
   store_.reset();
   runSql(file(), "INSERT INTO schema_version (version) VALUES (99)");
