@@ -12,9 +12,10 @@
 #   /t/stall?n=N            headers announcing 2N bytes, N bytes, then silence
 #   /t/reset?n=N            headers announcing 2N bytes, N bytes, then a TCP reset
 #   /__fault  (POST JSON)   queue a fault for upstream requests whose path contains
-#                           "match": {"kind": "cut"|"status"|"stall"|"redirect",
+#                           "match": {"kind": "cut"|"status"|"stall"|"redirect"|"norange",
 #                           "match": "/blobs/", "count": K, "after": N, "status": 503}
 #   /__stats                JSON of the proxied requests seen (path, range, auth flag)
+#                           (norange: forward without the Range header)
 #   /__reset                clears faults and stats
 #   /__blobstore/<path>     forwards <path> upstream (the target of "redirect" faults)
 #   anything else           forwarded to --upstream when given, else 404
@@ -157,7 +158,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             target = f"http://localhost:{self.server.server_address[1]}/__blobstore{path}"
             return self.reply(307, b"", [("Location", target)])
         conn = http.client.HTTPConnection(self.upstream, timeout=30)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+        dropped = ("host", "connection") + (("range",) if fault and fault["kind"] == "norange" else ())
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in dropped}
         conn.request(self.command, path, body=body or None, headers=headers)
         resp = conn.getresponse()
         self.send_response(resp.status)
