@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: Apache-2.0
+// Request framing checks and parse-error mapping.
+#include "http/server/internal/parse.h"
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/beast/core/error.hpp>
+
+namespace cocoon::http::server::internal {
+
+void applyLimits(RequestParser& parser, std::size_t max_header, std::size_t max_body) {
+  // Beast counts the limit as a 32-bit value.
+  parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(max_header, UINT32_MAX)));
+  parser.body_limit(max_body);
+}
+
+RequestError classifyReadError(const boost::system::error_code& ec) {
+  if (ec == beast_http::error::header_limit) {
+    return {431, "request header too large"};
+  }
+  if (ec == beast_http::error::body_limit) {
+    return {413, "request body too large"};
+  }
+  if (ec == beast_http::error::end_of_stream || ec == beast_http::error::partial_message ||
+      ec == beast_http::error::need_more) {
+    return {0, "peer closed the connection"};
+  }
+  if (ec.category() == beast_http::make_error_code(beast_http::error::bad_method).category()) {
+    return {400, "malformed request"};
+  }
+  if (ec == boost::beast::error::timeout) {
+    return {0, "read timed out"};
+  }
+  return {0, "connection error"};
+}
+
+Result<void, RequestError> checkHead(const RawRequest& head) {
+  const auto target = head.target();
+  if (target.empty() || target.front() != '/') {
+    return tl::unexpected(RequestError{400, "request target must be in origin form"});
+  }
+  const std::size_t hosts = head.count(beast_http::field::host);
+  if (hosts > 1 || (head.version() >= 11 && hosts != 1)) {
+    return tl::unexpected(RequestError{400, "request needs exactly one Host header"});
+  }
+  const std::size_t lengths = head.count(beast_http::field::content_length);
+  const std::size_t encodings = head.count(beast_http::field::transfer_encoding);
+  if (lengths > 1) {
+    return tl::unexpected(RequestError{400, "repeated Content-Length"});
+  }
+  if (encodings > 0) {
+    if (lengths > 0) {
+      return tl::unexpected(RequestError{400, "Content-Length together with Transfer-Encoding"});
+    }
+    if (encodings > 1 ||
+        !equalsIgnoreCase(toStdString(head[beast_http::field::transfer_encoding]), "chunked")) {
+      return tl::unexpected(RequestError{400, "Transfer-Encoding must be exactly chunked"});
+    }
+  }
+  return {};
+}
+
+Request toRequest(RawRequest&& raw) {
+  Request request;
+  request.method = toStdString(raw.method_string());
+  const std::string target = toStdString(raw.target());
+  const std::size_t q = target.find('?');
+  request.path = target.substr(0, q);
+  if (q != std::string::npos) {
+    request.query = target.substr(q + 1);
+  }
+  for (const auto& field : raw) {
+    request.headers.add(toStdString(field.name_string()), toStdString(field.value()));
+  }
+  request.body = std::move(raw.body());
+  return request;
+}
+
+Result<Request, RequestError> parseRequest(std::string_view bytes, std::size_t max_header,
+                                           std::size_t max_body) {
+  RequestParser parser;
+  applyLimits(parser, max_header, max_body);
+  bool head_checked = false;
+  boost::system::error_code ec;
+  while (!parser.is_done()) {
+    const std::size_t used = parser.put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
+    bytes.remove_prefix(used);
+    // need_more without progress: Beast has seen every byte we hold and wants more.
+    if (ec == beast_http::error::need_more && (used == 0 || bytes.empty())) {
+      return tl::unexpected(RequestError{400, "incomplete request"});
+    }
+    if (ec && ec != beast_http::error::need_more) {
+      RequestError error = classifyReadError(ec);
+      return tl::unexpected(error.status == 0 ? RequestError{400, "incomplete request"} : error);
+    }
+    ec = {};
+    if (used == 0 && head_checked && !parser.is_done()) {
+      return tl::unexpected(RequestError{400, "incomplete request"});
+    }
+    if (parser.is_header_done() && !head_checked) {
+      if (auto head = checkHead(parser.get()); !head) {
+        return tl::unexpected(head.error());
+      }
+      head_checked = true;
+    }
+  }
+  return toRequest(parser.release());
+}
+
+}  // namespace cocoon::http::server::internal
