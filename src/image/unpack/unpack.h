@@ -32,6 +32,7 @@ enum class UnpackMode : std::uint8_t {
   // the marker), a directory over a directory merges, anything else replaces.
   // NOT atomic: a failure leaves the tree partly changed. The caller owns atomicity, e.g.
   // by applying every layer of an image into a temp root it renames or removes at the end.
+  // Keeps the layer's paths in memory (for opaque markers): O(entries) bytes.
   kApplyOnto,
 };
 
@@ -117,9 +118,11 @@ struct LayerStats {
 //   kAlreadyExists     kOverlayLayer and `target.dir` already exists.
 //   kNotFound          kOverlayLayer and the parent of `target.dir` is missing;
 //                      kApplyOnto and `target.dir` is missing.
-//   kPermissionDenied  the process may not create an entry (e.g. a device when
-//                      unprivileged with kFail).
-//   kUnimplemented     a device or xattr refused by policy kFail.
+//   kPermissionDenied  the process may not create an entry: a device when unprivileged
+//                      with kFail, or (kOverlayLayer, unprivileged) a whiteout device or
+//                      the trusted.overlay.opaque xattr.
+//   kUnimplemented     an xattr refused by other_xattrs = kFail.
+//   kAborted           a directory being removed moved under us (concurrent writer).
 //   any code of `tar`  its read error, unchanged (e.g. kDataLoss for a digest mismatch).
 //   kInternal          other I/O errors.
 // In kOverlayLayer nothing is left behind on failure (the partial directory

@@ -165,7 +165,8 @@ Result<std::size_t> MemorySource::read(std::span<std::uint8_t> out) {
   return n;
 }
 
-std::map<std::string, std::string> snapshotTree(const std::filesystem::path& root) {
+std::map<std::string, std::string> snapshotTree(const std::filesystem::path& root,
+                                                bool dir_mtimes) {
   std::map<std::string, std::string> out;
   std::error_code ec;
   for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
@@ -181,6 +182,9 @@ std::map<std::string, std::string> snapshotTree(const std::filesystem::path& roo
       detail = fmt::format("dev {}:{}", major(st.st_rdev), minor(st.st_rdev));
     } else if (S_ISREG(st.st_mode)) {
       detail = fmt::format("size {} links {}", st.st_size, st.st_nlink);
+    }
+    if (dir_mtimes || !S_ISDIR(st.st_mode)) {
+      detail += fmt::format(" mtime {}", st.st_mtime);
     }
     out[std::filesystem::relative(it->path(), root).string()] =
         fmt::format("{:o} {}:{} {}", st.st_mode, st.st_uid, st.st_gid, detail);

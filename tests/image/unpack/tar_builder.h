@@ -84,9 +84,11 @@ class MemorySource : public layer::ByteSource {
   std::size_t pos_ = 0;
 };
 
-// One line per entry below `root` ("path type mode uid:gid size/target/dev"), sorted:
-// equal snapshots mean equal trees for everything tar carries except content and xattrs.
-std::map<std::string, std::string> snapshotTree(const std::filesystem::path& root);
+// One line per entry below `root` ("path type mode uid:gid size/target/dev [mtime]"),
+// sorted: equal snapshots mean equal trees for everything tar carries except content and
+// xattrs. Directory mtimes are left out unless `dir_mtimes`.
+std::map<std::string, std::string> snapshotTree(const std::filesystem::path& root,
+                                                bool dir_mtimes = true);
 
 // The content of a regular file, or "<missing>".
 std::string readAll(const std::filesystem::path& path);
