@@ -29,6 +29,7 @@ void registerKeyCommands(CLI::App& app, Action& action);
 void registerJwsCommands(CLI::App& app, Action& action);
 void registerJwtCommands(CLI::App& app, Action& action);
 void registerJweCommands(CLI::App& app, Action& action);
+void registerImageCommands(CLI::App& app, Action& action);
 
 // Reads a key from a PEM (PKCS#8, SPKI, traditional) or JWK file; "-" for stdin.
 Result<crypto::Key> loadKey(const std::string& path);

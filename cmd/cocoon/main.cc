@@ -15,8 +15,8 @@ int main(int argc, char** argv) {
   try {
     CLI::App app{
         "cocoon — confidential containers: tools for workload owners and operators.\n"
-        "Available now: canonical JSON (jcs), keys, JWS/JWT and JWE. The image, attestation\n"
-        "and KBS verbs arrive with their components."};
+        "Available now: canonical JSON (jcs), keys, JWS/JWT, JWE and image (pull, inspect,\n"
+        "ls, gc). The attestation and KBS verbs arrive with their components."};
     app.set_version_flag("--version", std::string("cocoon ") + COCOON_VERSION);
     std::optional<std::string> log_level;
     std::optional<std::string> log_format;
@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
     cocoon::cli::registerJwsCommands(app, action);
     cocoon::cli::registerJwtCommands(app, action);
     cocoon::cli::registerJweCommands(app, action);
+    cocoon::cli::registerImageCommands(app, action);
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

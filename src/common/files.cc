@@ -203,4 +203,22 @@ void TempDir::removeNow() noexcept {
   }
 }
 
+Status createDirectories(const std::filesystem::path& path) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) {
+    return fail(codeFromErrno(ec.value()), "creating {}: {}", path.string(), ec.message());
+  }
+  return {};
+}
+
+Status removeAll(const std::filesystem::path& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+  if (ec) {
+    return fail(codeFromErrno(ec.value()), "removing {}: {}", path.string(), ec.message());
+  }
+  return {};
+}
+
 }  // namespace cocoon

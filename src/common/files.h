@@ -36,6 +36,14 @@ Result<Bytes> readFile(const std::filesystem::path& path, std::size_t max_bytes)
 // readFile into a string; the content is not checked to be valid UTF-8.
 Result<std::string> readTextFile(const std::filesystem::path& path, std::size_t max_bytes);
 
+// Creates `path` and its missing parents (like mkdir -p); an existing directory is fine.
+// Errors: the errno of the failing mkdir mapped by codeFromErrno, naming the path.
+Status createDirectories(const std::filesystem::path& path);
+
+// Removes `path` and everything below it without following symlinks; missing is fine.
+// Errors: the errno of the failing removal mapped by codeFromErrno, naming the path.
+Status removeAll(const std::filesystem::path& path);
+
 // A fresh directory (mode 0700) under $TMPDIR, or /tmp when $TMPDIR is unset or not
 // absolute, removed with everything in it when the TempDir is destroyed. Move-only; not
 // thread-safe (one owner).

@@ -29,11 +29,7 @@ std::string_view algorithmName(crypto::DigestAlgorithm alg) {
 }
 
 Status makeDir(const std::filesystem::path& p) {
-  std::error_code ec;
-  std::filesystem::create_directories(p, ec);
-  if (ec) {
-    return fail(codeFromErrno(ec.value()), "creating {}: {}", p.string(), ec.message());
-  }
+  COCOON_TRY(createDirectories(p));
   ::chmod(p.c_str(), 0700);
   return {};
 }
@@ -82,15 +78,6 @@ Result<ImageRecord> recordFromJson(const json::Json& j) {
   COCOON_ASSIGN_OR_RETURN(r.size, json::getInt(j, "size"));
   COCOON_ASSIGN_OR_RETURN(r.pulled_at, json::getInt(j, "pulled_at"));
   return r;
-}
-
-Status removeTree(const std::filesystem::path& p) {
-  std::error_code ec;
-  std::filesystem::remove_all(p, ec);
-  if (ec) {
-    return fail(codeFromErrno(ec.value()), "removing {}: {}", p.string(), ec.message());
-  }
-  return {};
 }
 
 }  // namespace
@@ -204,7 +191,7 @@ Result<GcStats> LayerStore::gc() const {
         ++stats.layers_kept;
         continue;
       }
-      COCOON_TRY(removeTree(p));
+      COCOON_TRY(removeAll(p));
       ++(partial ? stats.partials_removed : stats.layers_removed);
     }
   }

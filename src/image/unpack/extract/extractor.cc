@@ -301,7 +301,17 @@ Status Extractor::whiteout(const std::vector<std::string>& parent, const std::st
     return fs::removeTree(dir->get(), name);
   }
   // containerd overlay convert: a 0/0 character device owned like the whiteout entry.
-  COCOON_ASSIGN_OR_RETURN(UniqueFd dir, openParent(parent, true));
+  Result<UniqueFd> parent_dir = root_.openDir(parent, true);
+  if (!parent_dir && parent_dir.error().code == Code::kNotFound) {
+    // A parent that this layer already made a non-directory (umoci writes `old`, now a
+    // file, before `old/.wh.a`) hides everything below it: the whiteout adds nothing, and
+    // overlayfs never looks below a file.
+    return okStatus();
+  }
+  if (!parent_dir) {
+    return fail(asArchiveError(std::move(parent_dir.error())));
+  }
+  UniqueFd dir = std::move(*parent_dir);
   COCOON_TRY(prepareSlot(dir.get(), name, false));
   if (::mknodat(dir.get(), name.c_str(), S_IFCHR, makedev(0, 0)) != 0) {
     return fail(errnoError(errno, "creating the overlay whiteout device"));

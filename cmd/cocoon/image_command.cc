@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: Apache-2.0
+// `cocoon image pull|inspect|ls|gc|rm-bundle`: the guest image service from the command line.
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "cmd/cocoon/command.h"
+#include "cmd/cocoon/image_progress.h"
+#include "image/layer_store.h"
+#include "image/open_source.h"
+#include "image/puller.h"
+#include "json/json.h"
+
+namespace cocoon::cli {
+namespace {
+
+// Exit statuses of the image verbs (docs/image.md).
+constexpr int kExitNotFound = 3;      // no such image, tag or platform
+constexpr int kExitAuth = 4;          // credentials missing or refused
+constexpr int kExitVerification = 5;  // digest/size mismatch, corrupt or hostile layer
+constexpr int kExitUnavailable = 6;   // registry unreachable, timed out
+
+int imageExitCode(const Error& e) {
+  reportError(e);
+  switch (e.code) {
+    case Code::kNotFound:
+      return kExitNotFound;
+    case Code::kUnauthenticated:
+    case Code::kPermissionDenied:
+      return kExitAuth;
+    case Code::kDataLoss:
+      return kExitVerification;
+    case Code::kUnavailable:
+    case Code::kDeadlineExceeded:
+      return kExitUnavailable;
+    default:
+      return kExitFailure;
+  }
+}
+
+struct CommonOptions {
+  std::string store;
+  std::string registries_conf;
+  std::string auth_file;
+  std::string ca_bundle;
+};
+
+void addSourceOptions(CLI::App* cmd, CommonOptions& o) {
+  cmd->add_option("--registries-conf", o.registries_conf,
+                  "containers-registries.conf (default: $CONTAINERS_REGISTRIES_CONF, else "
+                  "/etc/containers/registries.conf)");
+  cmd->add_option("--authfile", o.auth_file,
+                  "auth.json with registry credentials (default: the containers lookup order)");
+  cmd->add_option("--ca-bundle", o.ca_bundle, "PEM CA bundle for registry TLS");
+}
+
+void addStoreOption(CLI::App* cmd, CommonOptions& o) {
+  cmd->add_option("--store", o.store,
+                  "layer store (default: $COCOON_STORE, /var/lib/cocoon/store for root, else "
+                  "$XDG_DATA_HOME/cocoon/store)");
+}
+
+Result<image::LayerStore> openStore(const CommonOptions& o) {
+  return image::LayerStore::open(o.store.empty() ? image::LayerStore::defaultLocation()
+                                                 : std::filesystem::path(o.store));
+}
+
+image::SourceOptions sourceOptions(const CommonOptions& o) {
+  return {o.registries_conf, o.auth_file, o.ca_bundle};
+}
+
+json::Json resultJson(const image::PullResult& r) {
+  json::Json layers = json::Json::array();
+  for (const auto& l : r.layers) {
+    layers.push_back({{"digest", l.digest.toString()},
+                      {"diff_id", l.diff_id.toString()},
+                      {"size", l.size},
+                      {"reused", l.reused}});
+  }
+  return {{"reference", r.reference},
+          {"manifest_digest", r.manifest_digest.toString()},
+          {"config_digest", r.config_digest.toString()},
+          {"layers", layers},
+          {"rootfs", r.rootfs.string()},
+          {"config", r.spec_path.string()},
+          {"mounted", r.mounted},
+          {"bytes_downloaded", r.bytes_downloaded}};
+}
+
+void registerPull(CLI::App* image, Action& action) {
+  struct Options : CommonOptions {
+    std::string reference;
+    std::string dest;
+    std::string platform;
+    bool flatten = false;
+    bool json = false;
+    unsigned parallel = 3;
+  };
+  auto opts = std::make_shared<Options>();
+  CLI::App* cmd = image->add_subcommand(
+      "pull", "Pull an image, verify it and unpack it into an OCI bundle (rootfs + config.json)");
+  cmd->add_option("reference", opts->reference,
+                  "image reference (busybox, host:5000/repo:tag, repo@sha256:...) or "
+                  "oci:DIR[:TAG] for an OCI image layout")
+      ->required();
+  cmd->add_option("--dest", opts->dest, "bundle directory to create")->required();
+  cmd->add_flag("--flatten", opts->flatten,
+                "unpack into one directory (whiteouts applied) instead of an overlayfs mount "
+                "of the shared layer store");
+  cmd->add_option("--platform", opts->platform, "os/arch[/variant] (default: this machine's)");
+  cmd->add_option("--parallel", opts->parallel, "layers pulled at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 32u));
+  cmd->add_flag("--json", opts->json, "print the result as JSON on standard output");
+  addStoreOption(cmd, *opts);
+  addSourceOptions(cmd, *opts);
+  cmd->callback([opts, &action] {
+    action = [opts]() -> int {
+      image::PullOptions options;
+      if (!opts->platform.empty()) {
+        auto p = image::oci::parsePlatform(opts->platform);
+        if (!p) {
+          return reportError(p.error().addContext("--platform"));
+        }
+        options.platform = *p;
+      }
+      auto store = openStore(*opts);
+      if (!store) {
+        return imageExitCode(store.error());
+      }
+      auto opened = image::openImageSource(opts->reference, sourceOptions(*opts));
+      if (!opened) {
+        return imageExitCode(opened.error());
+      }
+      PullProgress progress(!opts->json && ::isatty(STDERR_FILENO) == 1);
+      options.dest = opts->dest;
+      options.flatten = opts->flatten;
+      options.max_parallel_layers = opts->parallel;
+      options.observer = &progress;
+      auto result = image::pullImage(*opened->source, opened->reference, *store, options);
+      progress.finish();
+      if (!result) {
+        return imageExitCode(result.error());
+      }
+      if (opts->json) {
+        fmt::print("{}\n", resultJson(*result).dump(2));
+      } else {
+        std::fprintf(stderr, "pulled %s (%s) into %s\n", result->reference.c_str(),
+                     result->manifest_digest.toString().c_str(), opts->dest.c_str());
+      }
+      return kExitOk;
+    };
+  });
+}
+
+void registerInspect(CLI::App* image, Action& action) {
+  struct Options : CommonOptions {
+    std::string reference;
+    std::string platform;
+  };
+  auto opts = std::make_shared<Options>();
+  CLI::App* cmd = image->add_subcommand(
+      "inspect", "Print an image's manifest digest, layers and config without pulling layers");
+  cmd->add_option("reference", opts->reference, "image reference or oci:DIR[:TAG]")->required();
+  cmd->add_option("--platform", opts->platform, "os/arch[/variant] (default: this machine's)");
+  addSourceOptions(cmd, *opts);
+  cmd->callback([opts, &action] {
+    action = [opts]() -> int {
+      auto platform = opts->platform.empty()
+                          ? Result<image::oci::Platform>(image::oci::hostPlatform())
+                          : image::oci::parsePlatform(opts->platform);
+      if (!platform) {
+        return reportError(platform.error().addContext("--platform"));
+      }
+      auto opened = image::openImageSource(opts->reference, sourceOptions(*opts));
+      if (!opened) {
+        return imageExitCode(opened.error());
+      }
+      auto info = image::inspectImage(*opened->source, opened->reference, *platform);
+      if (!info) {
+        return imageExitCode(info.error());
+      }
+      fmt::print("{}\n", info->dump(2));
+      return kExitOk;
+    };
+  });
+}
+
+void registerLs(CLI::App* image, Action& action) {
+  auto opts = std::make_shared<CommonOptions>();
+  CLI::App* cmd = image->add_subcommand("ls", "List the images recorded in the layer store");
+  addStoreOption(cmd, *opts);
+  cmd->callback([opts, &action] {
+    action = [opts]() -> int {
+      auto store = openStore(*opts);
+      if (!store) {
+        return imageExitCode(store.error());
+      }
+      auto images = store->listImages();
+      if (!images) {
+        return imageExitCode(images.error());
+      }
+      fmt::print("{:<50} {:<20} {:>7} {:>12}\n", "REFERENCE", "MANIFEST", "LAYERS", "SIZE");
+      for (const auto& i : *images) {
+        fmt::print("{:<50} {:<20.19} {:>7} {:>12}\n", i.reference, i.manifest_digest.toString(),
+                   i.diff_ids.size(), i.size);
+      }
+      return kExitOk;
+    };
+  });
+}
+
+void registerGc(CLI::App* image, Action& action) {
+  struct Options : CommonOptions {
+    std::vector<std::string> remove;
+  };
+  auto opts = std::make_shared<Options>();
+  CLI::App* cmd = image->add_subcommand(
+      "gc", "Remove layers no recorded image uses (and leftovers of interrupted pulls)");
+  cmd->add_option("--remove", opts->remove,
+                  "forget these image references first (their layers go unless shared)");
+  addStoreOption(cmd, *opts);
+  cmd->callback([opts, &action] {
+    action = [opts]() -> int {
+      auto store = openStore(*opts);
+      if (!store) {
+        return imageExitCode(store.error());
+      }
+      for (const auto& ref : opts->remove) {
+        if (auto s = store->removeImage(ref); !s) {
+          return imageExitCode(s.error());
+        }
+      }
+      auto stats = store->gc();
+      if (!stats) {
+        return imageExitCode(stats.error());
+      }
+      std::fprintf(stderr, "gc: removed %llu layer(s) and %llu partial unpack(s); kept %llu\n",
+                   static_cast<unsigned long long>(stats->layers_removed),
+                   static_cast<unsigned long long>(stats->partials_removed),
+                   static_cast<unsigned long long>(stats->layers_kept));
+      return kExitOk;
+    };
+  });
+}
+
+void registerRemoveBundle(CLI::App* image, Action& action) {
+  auto dest = std::make_shared<std::string>();
+  CLI::App* cmd = image->add_subcommand(
+      "rm-bundle", "Unmount and remove a bundle made by `image pull` (layers stay in the store)");
+  cmd->add_option("dest", *dest, "bundle directory")->required();
+  cmd->callback([dest, &action] {
+    action = [dest]() -> int {
+      auto s = image::removeBundle(*dest);
+      return s ? kExitOk : imageExitCode(s.error());
+    };
+  });
+}
+
+}  // namespace
+
+void registerImageCommands(CLI::App& app, Action& action) {
+  CLI::App* image = app.add_subcommand(
+      "image", "Pull, inspect and manage container images (the guest image service)");
+  image->require_subcommand(1);
+  registerPull(image, action);
+  registerInspect(image, action);
+  registerLs(image, action);
+  registerGc(image, action);
+  registerRemoveBundle(image, action);
+}
+
+}  // namespace cocoon::cli
