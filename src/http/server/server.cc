@@ -97,10 +97,13 @@ Status checkOptions(const ServerOptions& o) {
   return okStatus();
 }
 
-void addBuiltins(Router& router, MetricsRegistry& metrics) {
+void addBuiltins(Router& router, MetricsRegistry& metrics, bool serve_metrics) {
   // kAlreadyExists means the service routed these itself, which is allowed.
   (void)router.add("GET", "/health",
                    [](const Request&) { return Response::json(200, R"({"status":"ok"})"); });
+  if (!serve_metrics) {
+    return;
+  }
   (void)router.add("GET", "/metrics", [&metrics](const Request&) {
     Response r{200, {}, metrics.render()};
     r.headers.add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
@@ -146,8 +149,8 @@ asio::awaitable<void> Server::Impl::acceptLoop() {
     if (state.open.load() >= state.options.max_connections) {
       state.rejected.inc();
       COCOON_LOG_RATE_LIMITED(kWarn, "http",
-                              "connection limit {} reached; closing a new connection",
-                              state.options.max_connections);
+                              "connection limit {} reached ({} open); closing a new connection",
+                              state.options.max_connections, state.open.load());
       socket.close(ec);
       continue;
     }
@@ -171,7 +174,7 @@ asio::awaitable<void> Server::Impl::acceptLoop() {
 }
 
 Server::Server(ServerOptions options, Router router, MetricsRegistry& metrics) {
-  addBuiltins(router, metrics);
+  addBuiltins(router, metrics, options.serve_metrics);
   impl_ = std::make_unique<Impl>(std::move(options), std::move(router), metrics);
 }
 

@@ -39,11 +39,15 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{30'000};
   // Connections beyond this are closed right after accept and counted.
   std::size_t max_connections = 1024;
+  // Route GET /metrics. Turn off when the port faces the internet and metrics are scraped
+  // elsewhere (e.g. rendered by the service on an admin port).
+  bool serve_metrics = true;
 };
 
 // An HTTP/1.1 server: keep-alive, Connection: close honoured, no pipelining, no HEAD.
 // Built-in routes (added unless the router already has them): GET /health ->
-// {"status":"ok"}, GET /metrics -> the MetricsRegistry in Prometheus text format 0.0.4.
+// {"status":"ok"}, GET /metrics -> the MetricsRegistry in Prometheus text format 0.0.4
+// (unless serve_metrics is off).
 // One access-log line per request (component "http"): method, route, status, duration,
 // bytes, remote and request id; never bodies, Authorization or cookies.
 //

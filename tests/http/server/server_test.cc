@@ -281,6 +281,20 @@ TEST_F(ServerTest, MetricsExposeExactLinesForAKnownSequence) {
   EXPECT_THAT(text, Not(HasSubstr("route=\"/metrics\"")));
 }
 
+TEST_F(ServerTest, MetricsRouteCanBeTurnedOff) {
+  auto options = testOptions();
+  options.serve_metrics = false;
+  start(options);
+  Client c;
+  ASSERT_FALSE(c.connect(port_));
+  auto res = c.roundTrip(get("/metrics"));
+  ASSERT_TRUE(res) << c.error.message();
+  EXPECT_EQ(res->result_int(), 404u);
+  // The next request on the connection starts after the first was fully accounted.
+  ASSERT_TRUE(c.roundTrip(get("/health")));
+  EXPECT_THAT(metrics_.render(), HasSubstr("route=\"unmatched\",status=\"4xx\"} 1\n"));
+}
+
 TEST_F(ServerTest, AccessLogHasOneLinePerRequestWithoutSecrets) {
   std::ostringstream log;
   setLogSinkForTest(&log);

@@ -8,6 +8,7 @@
 #include <array>
 #include <chrono>
 #include <random>
+#include <type_traits>
 
 #include <fmt/format.h>
 #include <boost/asio/redirect_error.hpp>
@@ -157,6 +158,21 @@ class InFlight {
   Gauge& gauge_;
 };
 
+// Closing with unread request bytes in the kernel buffer makes it send RST, which can
+// destroy the error response before the client reads it. So after refusing a request,
+// half-close and discard what the client still sends, bounded in time and bytes.
+asio::awaitable<void> lingeringClose(beast::tcp_stream& tcp, std::chrono::milliseconds timeout) {
+  constexpr std::size_t kMaxDiscard = 1024 * 1024;
+  error_code ec;
+  tcp.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  tcp.expires_after(std::min<std::chrono::milliseconds>(timeout, std::chrono::seconds(1)));
+  std::array<char, 4096> scratch{};
+  for (std::size_t total = 0; !ec && total < kMaxDiscard;) {
+    total += co_await tcp.async_read_some(asio::buffer(scratch),
+                                          asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
 template <class Stream>
 asio::awaitable<void> serveRequests(ServerState& state, Stream& stream, ConnectionHandle& handle,
                                     const std::string& remote) {
@@ -264,10 +280,39 @@ asio::awaitable<void> serveRequests(ServerState& state, Stream& stream, Connecti
     COCOON_LOG(kInfo, "http", "{} {} {} {:.3f}ms in={} out={} remote={} id={}",
                out.method.substr(0, 16), out.route, status, seconds * 1000.0, bytes_in, bytes_out,
                remote, id);
+    if (!ec && refused.status != 0) {
+      co_await lingeringClose(tcp, opt.read_timeout);
+    }
     if (ec || !keep_alive) {
       co_return;
     }
   }
+}
+
+template <class Stream>
+asio::awaitable<void> serveConnection(ServerState& state, Stream& stream,
+                                      const std::shared_ptr<ConnectionHandle>& handle,
+                                      const std::string& remote) {
+  beast::tcp_stream& tcp = beast::get_lowest_layer(stream);
+  handle->socket = &tcp.socket();
+  Registration registration(state, handle);
+  if (!registration.entered()) {
+    co_return;
+  }
+  tcp.expires_after(state.options.read_timeout);
+  if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+    error_code ec;
+    co_await stream.async_handshake(asio::ssl::stream_base::server,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      COCOON_LOG_RATE_LIMITED(kDebug, "http", "TLS handshake with {} failed: {}", remote,
+                              ec.message());
+      co_return;
+    }
+  }
+  // No TLS close_notify exchange at the end: HTTP framing already delimits every
+  // response, and waiting for the peer's close_notify would let it hold the connection.
+  co_await serveRequests(state, stream, *handle, remote);
 }
 
 }  // namespace
@@ -342,36 +387,15 @@ asio::awaitable<void> runConnection(ServerState& state, asio::ip::tcp::socket so
   auto handle = std::make_shared<ConnectionHandle>();
   handle->executor = socket.get_executor();
   const std::string remote = formatRemote(socket);
-  Registration registration(state, handle);
-  if (!registration.entered()) {
-    co_return;
-  }
+  // The stream outlives serveConnection(), so the connection is counted closed before
+  // its socket closes and a peer that saw the close sees the counts updated.
   if (!state.tls) {
     beast::tcp_stream stream(std::move(socket));
-    handle->socket = &stream.socket();
-    stream.expires_after(state.options.read_timeout);
-    co_await serveRequests(state, stream, *handle, remote);
-    error_code ignored;
-    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    co_return;
+    co_await serveConnection(state, stream, handle, remote);
+  } else {
+    beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *state.tls);
+    co_await serveConnection(state, stream, handle, remote);
   }
-  beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *state.tls);
-  beast::tcp_stream& tcp = beast::get_lowest_layer(stream);
-  handle->socket = &tcp.socket();
-  tcp.expires_after(state.options.read_timeout);
-  error_code ec;
-  co_await stream.async_handshake(asio::ssl::stream_base::server,
-                                  asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) {
-    COCOON_LOG_RATE_LIMITED(kDebug, "http", "TLS handshake with {} failed: {}", remote,
-                            ec.message());
-    co_return;
-  }
-  co_await serveRequests(state, stream, *handle, remote);
-  // No TLS close_notify exchange: HTTP framing already delimits every response, and
-  // waiting for a peer's close_notify would let it hold the connection.
-  error_code ignored;
-  tcp.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
 }
 
 }  // namespace cocoon::http::server::internal
