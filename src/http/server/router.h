@@ -14,9 +14,10 @@
 
 namespace cocoon::http::server {
 
-// A request handler. It runs on one of the server's worker threads, so it may block
-// briefly (~1 ms of crypto) but must not wait on other requests. Exceptions it throws
-// are caught by the server and answered with 500.
+// A request handler. It runs on the server's worker threads, concurrently with itself
+// for requests on other connections, so it must be thread-safe; it may block briefly
+// (~1 ms of crypto) but must not wait on other requests. Exceptions it throws are caught
+// by the server, logged and answered with 500.
 using Handler = std::function<Response(const Request&)>;
 
 // Builds the body of a response the server or router produces itself (404, 405, 400,

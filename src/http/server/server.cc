@@ -154,6 +154,8 @@ asio::awaitable<void> Server::Impl::acceptLoop() {
       socket.close(ec);
       continue;
     }
+    // Responses go out in one write; Nagle would only hold back a split tail.
+    socket.set_option(tcp::no_delay(true), ec);
     state.open.fetch_add(1);
     state.open_gauge.add(1);
     auto executor = socket.get_executor();

@@ -354,6 +354,19 @@ TEST_F(ServerTest, StopLetsAnInFlightRequestFinishThenRefusesConnections) {
   EXPECT_EQ(after.connect(port_), asio::error::connection_refused);
 }
 
+TEST_F(ServerTest, StopClosesIdleKeepAliveConnectionsWithoutWaitingForTheDeadline) {
+  start();
+  Client c;
+  ASSERT_FALSE(c.connect(port_));
+  auto res = c.roundTrip(get("/health"));
+  ASSERT_TRUE(res) << c.error.message();
+  ASSERT_TRUE(res->keep_alive());
+  const auto before = std::chrono::steady_clock::now();
+  server_->stop(30s);
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 10s);
+  EXPECT_TRUE(c.waitForClose());
+}
+
 TEST_F(ServerTest, StartFailsWhenTheAddressIsInUse) {
   start();
   auto options = testOptions();
