@@ -30,6 +30,7 @@ void registerJwsCommands(CLI::App& app, Action& action);
 void registerJwtCommands(CLI::App& app, Action& action);
 void registerJweCommands(CLI::App& app, Action& action);
 void registerImageCommands(CLI::App& app, Action& action);
+void registerKbsCommands(CLI::App& app, Action& action);
 
 // Reads a key from a PEM (PKCS#8, SPKI, traditional) or JWK file; "-" for stdin.
 Result<crypto::Key> loadKey(const std::string& path);

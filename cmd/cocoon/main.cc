@@ -15,8 +15,8 @@ int main(int argc, char** argv) {
   try {
     CLI::App app{
         "cocoon — confidential containers: tools for workload owners and operators.\n"
-        "Available now: canonical JSON (jcs), keys, JWS/JWT, JWE and image (pull, inspect,\n"
-        "ls, gc). The attestation and KBS verbs arrive with their components."};
+        "Verbs: jcs, key, jws/jwt, jwe (JOSE tools), image (pull, inspect, ls, gc) and kbs\n"
+        "(KBS admin and client)."};
     app.set_version_flag("--version", std::string("cocoon ") + COCOON_VERSION);
     std::optional<std::string> log_level;
     std::optional<std::string> log_format;
@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
     cocoon::cli::registerJwtCommands(app, action);
     cocoon::cli::registerJweCommands(app, action);
     cocoon::cli::registerImageCommands(app, action);
+    cocoon::cli::registerKbsCommands(app, action);
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
