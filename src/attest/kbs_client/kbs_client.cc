@@ -41,8 +41,8 @@ Error kbsAnswerError(const http::Response& response, std::string_view what) {
   auto info = kbs_protocol::parseErrorInfo(toString(response.body));
   std::string detail = info ? fmt::format("{} ({})", info->detail, info->type)
                             : fmt::format("HTTP {} without a KBS error body", response.status);
-  return makeError(codeForStatus(response.status), "{}: KBS answered {}: {}", what,
-                   response.status, detail);
+  return makeError(codeForStatus(response.status), "{}: KBS answered {}: {}", what, response.status,
+                   detail);
 }
 
 KbsClient::KbsClient(std::string base_url, crypto::Key tee_key, http::HttpClient& http,
@@ -95,9 +95,9 @@ Result<std::string> KbsClient::attest(Attester& attester) {
                           kbs_protocol::runtimeDataDigest(challenge.nonce, jwk_json, "",
                                                           crypto::DigestAlgorithm::kSha384));
   COCOON_ASSIGN_OR_RETURN(json::Json evidence, attester.evidence(report_data));
-  kbs_protocol::Attestation attestation{
-      std::nullopt, kbs_protocol::RuntimeData{challenge.nonce, jwk, jwk_json},
-      kbs_protocol::TeeEvidence{std::move(evidence), ""}};
+  kbs_protocol::Attestation attestation{std::nullopt,
+                                        kbs_protocol::RuntimeData{challenge.nonce, jwk, jwk_json},
+                                        kbs_protocol::TeeEvidence{std::move(evidence), ""}};
   if (!options_.init_data.empty()) {
     attestation.init_data = kbs_protocol::InitData{"toml", options_.init_data};
   }
