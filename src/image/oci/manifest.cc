@@ -148,10 +148,10 @@ Result<ManifestKind> detectKind(const Json& doc, std::string_view content_type) 
     return *header_kind;
   }
   if (doc.contains("manifests")) {
-    return ManifestKind::kOciIndex;
+    return ManifestKind::kOciImageIndex;
   }
   if (doc.contains("config")) {
-    return ManifestKind::kOciManifest;
+    return ManifestKind::kOciImageManifest;
   }
   return fail(Code::kInvalidArgument,
               "manifest has no mediaType, no Content-Type, and neither \"manifests\" nor "

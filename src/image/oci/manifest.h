@@ -46,7 +46,7 @@ struct Layer {
 
 // An OCI image index or a Docker manifest list.
 struct ImageIndex {
-  ManifestKind kind = ManifestKind::kOciIndex;
+  ManifestKind kind = ManifestKind::kOciImageIndex;
   // Entries of any media type (images, nested indexes, artifacts) in document order.
   std::vector<Descriptor> manifests;
   std::map<std::string, std::string> annotations;
@@ -54,7 +54,7 @@ struct ImageIndex {
 
 // An OCI image manifest or a Docker schema 2 manifest.
 struct ImageManifest {
-  ManifestKind kind = ManifestKind::kOciManifest;
+  ManifestKind kind = ManifestKind::kOciImageManifest;
   Descriptor config;  // media type kOciConfig or kDockerConfig
   std::vector<Layer> layers;
   std::map<std::string, std::string> annotations;

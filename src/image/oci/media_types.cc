@@ -26,20 +26,21 @@ constexpr std::array kLayerTypes = {
     KnownLayer{kDockerForeignLayerGzip, {Compression::kGzip, false, true}},
 };
 
-constexpr std::array kManifestKinds = {ManifestKind::kOciIndex, ManifestKind::kDockerManifestList,
-                                       ManifestKind::kOciManifest, ManifestKind::kDockerManifest};
+constexpr std::array kManifestKinds = {ManifestKind::kOciImageIndex, ManifestKind::kDockerList,
+                                       ManifestKind::kOciImageManifest,
+                                       ManifestKind::kDockerSchema2};
 
 }  // namespace
 
 std::string_view mediaTypeOf(ManifestKind kind) {
   switch (kind) {
-    case ManifestKind::kOciIndex:
+    case ManifestKind::kOciImageIndex:
       return kOciIndex;
-    case ManifestKind::kDockerManifestList:
+    case ManifestKind::kDockerList:
       return kDockerManifestList;
-    case ManifestKind::kOciManifest:
+    case ManifestKind::kOciImageManifest:
       return kOciManifest;
-    case ManifestKind::kDockerManifest:
+    case ManifestKind::kDockerSchema2:
       return kDockerManifest;
   }
   return "unknown";
@@ -62,7 +63,7 @@ Result<ManifestKind> parseManifestKind(std::string_view media_type) {
 }
 
 bool isIndexKind(ManifestKind kind) {
-  return kind == ManifestKind::kOciIndex || kind == ManifestKind::kDockerManifestList;
+  return kind == ManifestKind::kOciImageIndex || kind == ManifestKind::kDockerList;
 }
 
 Result<LayerMediaType> parseLayerMediaType(std::string_view media_type) {

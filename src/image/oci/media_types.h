@@ -52,11 +52,12 @@ inline constexpr std::string_view kDockerSchema1SignedManifest =
 inline constexpr std::string_view kEncryptedSuffix = "+encrypted";
 
 // The kinds of manifest documents this package parses.
+// (Enumerators are named apart from the media type constants above: g++ -Wshadow.)
 enum class ManifestKind : std::uint8_t {
-  kOciIndex,
-  kDockerManifestList,
-  kOciManifest,
-  kDockerManifest,
+  kOciImageIndex,
+  kDockerList,
+  kOciImageManifest,
+  kDockerSchema2,
 };
 
 // The media type string of a kind.

@@ -79,7 +79,7 @@ TEST(Manifest, ParsesUmociOciManifestWithoutMediaType) {
                            asBytes(kUmociManifest), "manifest"));
   auto m = parseImageManifest(asBytes(kUmociManifest), "");
   ASSERT_TRUE(m) << m.error().toString();
-  EXPECT_EQ(m->kind, ManifestKind::kOciManifest);
+  EXPECT_EQ(m->kind, ManifestKind::kOciImageManifest);
   EXPECT_EQ(m->config.media_type, kOciConfig);
   EXPECT_EQ(m->config.size, 292);
   ASSERT_EQ(m->layers.size(), 1U);
@@ -93,7 +93,7 @@ TEST(Manifest, ParsesSkopeoDockerSchema2) {
   auto m = parseImageManifest(asBytes(kSkopeoDockerManifest),
                               "application/vnd.docker.distribution.manifest.v2+json");
   ASSERT_TRUE(m) << m.error().toString();
-  EXPECT_EQ(m->kind, ManifestKind::kDockerManifest);
+  EXPECT_EQ(m->kind, ManifestKind::kDockerSchema2);
   EXPECT_EQ(m->config.media_type, kDockerConfig);
   ASSERT_EQ(m->layers.size(), 1U);
   EXPECT_EQ(m->layers[0].type.compression, Compression::kGzip);
@@ -105,7 +105,7 @@ TEST(Manifest, ParsesManifestListAndIgnoresGenericContentType) {
   ASSERT_TRUE(doc) << doc.error().toString();
   const auto* index = std::get_if<ImageIndex>(&*doc);
   ASSERT_NE(index, nullptr);
-  EXPECT_EQ(index->kind, ManifestKind::kDockerManifestList);
+  EXPECT_EQ(index->kind, ManifestKind::kDockerList);
   ASSERT_EQ(index->manifests.size(), 5U);
   ASSERT_TRUE(index->manifests[1].platform);
   EXPECT_EQ(index->manifests[1].platform->toString(), "linux/arm/v5");

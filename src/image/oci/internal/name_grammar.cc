@@ -37,7 +37,7 @@ bool isPathComponent(std::string_view s) {
     if (s[i] == '.') {
       ++i;
     } else if (s[i] == '_') {
-      i += (i + 1 < s.size() && s[i + 1] == '_') ? 2 : 1;
+      i += (i + 1 < s.size() && s[i + 1] == '_') ? std::size_t{2} : std::size_t{1};
     } else if (s[i] == '-') {
       while (i < s.size() && s[i] == '-') {
         ++i;
