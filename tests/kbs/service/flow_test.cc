@@ -18,6 +18,7 @@
 #include "kbs_protocol/messages.h"
 #include "support/expect.h"
 #include "support/postgres.h"
+#include "support/test_ca.h"
 
 namespace cocoon::kbs {
 namespace {
@@ -300,6 +301,47 @@ TEST_F(KbsFlow, ResourcesSurviveARestart) {
   auto secret = guest.getResource("keep/this/one");
   ASSERT_TRUE(secret) << secret.error().toString();
   EXPECT_EQ(toString(secret->span()), "durable");
+}
+
+// Over HTTPS with a certificate from a private CA: the client trusts it through its CA
+// bundle, and a client without that bundle refuses the server.
+TEST_F(KbsFlow, ServesHttpsToAClientThatTrustsItsCa) {
+  using namespace std::chrono_literals;
+  const auto now = std::chrono::system_clock::now();
+  auto ca =
+      test::CertBuilder().subject("CN=kbs test root").ca(true).validity(now - 1h, now + 1h).build();
+  // subjectAltName = iPAddress 127.0.0.1 (RFC 5280 §4.2.1.6).
+  auto leaf = test::CertBuilder()
+                  .subject("CN=127.0.0.1")
+                  .issuer(ca)
+                  .validity(now - 1h, now + 1h)
+                  .extension("2.5.29.17", {0x30, 0x06, 0x87, 0x04, 127, 0, 0, 1})
+                  .build();
+  ASSERT_TRUE(writeFileAtomic(dir_->path() / "ca.pem", asBytes(ca.cert.pem())));
+  ASSERT_TRUE(writeFileAtomic(dir_->path() / "cert.pem", asBytes(leaf.cert.pem())));
+  ASSERT_TRUE(writeFileAtomic(dir_->path() / "key.pem", asBytes(*leaf.key.privatePem()), 0600));
+  auto c = config();
+  c.tls.cert = dir_->path() / "cert.pem";
+  c.tls.key = dir_->path() / "key.pem";
+  auto kbs = start(c);
+  ASSERT_TRUE(kbs);
+  const std::string base = "https://127.0.0.1:" + std::to_string(kbs->port());
+
+  http::CurlClientOptions trusting;
+  trusting.ca_bundle_file = (dir_->path() / "ca.pem").string();
+  auto https = http::makeCurlHttpClient(trusting);
+  ASSERT_TRUE(https);
+  auto key = crypto::Key::generate(crypto::KeyType::kEcP256);
+  ASSERT_TRUE(key);
+  attest::KbsClient guest(base, std::move(*key), **https);
+  attest::SampleAttester attester;
+  auto token = guest.attest(attester);
+  ASSERT_TRUE(token) << token.error().toString();
+
+  auto other = crypto::Key::generate(crypto::KeyType::kEcP256);
+  ASSERT_TRUE(other);
+  attest::KbsClient untrusting(base, std::move(*other), *http_);
+  expectError(untrusting.attest(attester), Code::kFailedPrecondition, "");
 }
 
 // Two replicas on one PostgreSQL behind no sticky routing: auth on one, attest on the
