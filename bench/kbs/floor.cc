@@ -52,9 +52,10 @@ Result<Floor> measureFloor(const FloorInputs& inputs, std::chrono::milliseconds 
     return {};
   };
   COCOON_TRY(add(floor.handshake, "session id (16 B) + nonce (32 B) random, encoded", [] {
-    auto id = hexEncode(crypto::randomBytes(16));
-    auto n = base64Encode(crypto::randomBytes(32));
-    return Status(id.size() + n.size() > 0 ? Status() : fail(Code::kInternal, "empty"));
+    // Both strings are used (summed) so the calls stay in the loop.
+    std::size_t n =
+        hexEncode(crypto::randomBytes(16)).size() + base64Encode(crypto::randomBytes(32)).size();
+    return n == 76 ? Status() : fail(Code::kInternal, "encoded {} bytes, expected 76", n);
   }));
   COCOON_TRY(add(floor.handshake, "JCS + SHA-384 of the runtime data", [&] {
     return kbs_protocol::runtimeDataDigest(nonce, jwk_json, "", crypto::DigestAlgorithm::kSha384);
