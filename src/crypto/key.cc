@@ -153,7 +153,14 @@ Result<Key> keyFromParams(const char* algorithm, OSSL_PARAM_BLD* bld, bool with_
   PkeyPtr owned(pkey);
   PkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
   cryptoCheck(check != nullptr, "EVP_PKEY_CTX_new_from_pkey");
-  if (with_private ? EVP_PKEY_check(check.get()) != 1 : EVP_PKEY_public_check(check.get()) != 1) {
+  // For a public EC key the quick check (point on the curve, not at infinity) suffices on
+  // the cofactor-1 NIST curves we accept; the full check adds a scalar multiplication by the
+  // order, which costs more than the ECDH the key is then used for.
+  const bool ec = EVP_PKEY_is_a(pkey, "EC") == 1;
+  const int checked = with_private ? EVP_PKEY_check(check.get())
+                      : ec         ? EVP_PKEY_public_check_quick(check.get())
+                                   : EVP_PKEY_public_check(check.get());
+  if (checked != 1) {
     return fail(Code::kInvalidArgument, "{}: {} key check failed: {}", what,
                 with_private ? "private" : "public", takeOpensslError());
   }

@@ -11,6 +11,7 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "http/server/server.h"
+#include "kbs/memory_sessions.h"
 #include "kbs/service.h"
 #include "verify/builtin.h"
 
@@ -125,6 +126,10 @@ Result<std::unique_ptr<KbsDaemon>> KbsDaemon::start(const KbsConfig& config, std
   COCOON_ASSIGN_OR_RETURN(impl->store,
                           withContext(store::openStore(storeUrl(config)),
                                       "store " + store::redactStoreUrl(storeUrl(config))));
+  if (!storeUrl(config).starts_with("postgres")) {
+    // One process owns a SQLite store: its sessions need not reach the disk.
+    impl->store = withMemorySessions(std::move(impl->store), nullptr);
+  }
   COCOON_ASSIGN_OR_RETURN(AdminAuthenticator admin,
                           AdminAuthenticator::fromPemFile(config.admin_public_key));
   COCOON_ASSIGN_OR_RETURN(crypto::Key token_key, loadOrCreateTokenKey(config));

@@ -183,6 +183,26 @@ struct KbsService::Impl {
     }
   }
 
+  // The live-session count for the max_sessions cap, refreshed at most once a second: a
+  // count over the store on every /auth would cost more than the handshake itself.
+  std::mutex count_mutex;
+  std::uint64_t live_sessions = 0;
+  Clock::time_point counted_at{};
+
+  std::uint64_t liveSessions() {
+    std::lock_guard lock(count_mutex);
+    auto now = options.clock();
+    if (now - counted_at >= std::chrono::seconds(1)) {
+      if (auto live = store.countLiveSessions()) {
+        live_sessions = *live;
+      }
+      counted_at = now;
+    } else {
+      ++live_sessions;  // this request is about to add one
+    }
+    return live_sessions;
+  }
+
   void countAttestation(std::string_view tee, std::string_view result) {
     metrics
         .counter("kbs_attestations_total", "Attestations by TEE and result",
@@ -240,8 +260,7 @@ struct KbsService::Impl {
                           ? " (sample evidence is accepted only with --allow-sample)"
                           : "")));
     }
-    auto live = store.countLiveSessions();
-    if (live && *live >= options.max_sessions) {
+    if (liveSessions() >= options.max_sessions) {
       return httpFail(
           failure(503, ErrorKind::kAttestationError, "too many sessions in progress; retry later"));
     }

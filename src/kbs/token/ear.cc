@@ -23,7 +23,7 @@ std::int64_t unixSeconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
-Result<Json> publicJwk(const crypto::Key& key) {
+Result<Json> signingJwk(const crypto::Key& key) {
   if (key.type() != crypto::KeyType::kEcP256) {
     return fail(Code::kInvalidArgument, "EAR signing key: expected P-256, found {}",
                 crypto::keyTypeName(key.type()));
@@ -159,7 +159,10 @@ Result<EarSigner> EarSigner::create(crypto::Key key, EarIssuerConfig config) {
                 config.validity.count());
   }
   std::string kid = jose::jwkThumbprintBase64Url(key);
-  return EarSigner(std::move(key), std::move(config), std::move(kid));
+  COCOON_ASSIGN_OR_RETURN(Json jwk, signingJwk(key));
+  EarSigner signer(std::move(key), std::move(config), std::move(kid));
+  signer.public_jwk_ = std::move(jwk);
+  return signer;
 }
 
 Result<std::string> issueEarToken(const EarSigner& signer, const EarAppraisal& appraisal,
@@ -194,9 +197,8 @@ Result<std::string> issueEarToken(const EarSigner& signer, const EarAppraisal& a
       {"ear.verifier-id", {{"developer", cfg.developer}, {"build", cfg.build}}},
       {"submods", {{std::string(kSubmod), std::move(submod)}}},
   };
-  COCOON_ASSIGN_OR_RETURN(Json jwk, publicJwk(signer.key()));
   jose::JwsSigner jws{signer.key(), jose::JwsAlgorithm::kEs256,
-                      Json{{"jwk", std::move(jwk)}, {"kid", signer.kid()}}};
+                      Json{{"jwk", signer.publicJwk()}, {"kid", signer.kid()}}};
   COCOON_ASSIGN_OR_RETURN(std::string token, jose::signJwt(claims, jws));
   return token;
 }
@@ -254,7 +256,7 @@ jose::JoseResult<EarToken> verifyEarToken(std::string_view token, const jose::Jw
 Result<jose::JwkSet> earVerificationKeys(std::span<const crypto::Key> keys) {
   jose::JwkSet set;
   for (const crypto::Key& key : keys) {
-    COCOON_TRY(publicJwk(key));
+    COCOON_TRY(signingJwk(key));
     set.keys.push_back(
         jose::Jwk{key.publicKey(), jose::jwkThumbprintBase64Url(key), "ES256", "sig", {}});
   }
@@ -264,7 +266,7 @@ Result<jose::JwkSet> earVerificationKeys(std::span<const crypto::Key> keys) {
 Result<Json> earJwks(std::span<const crypto::Key> keys) {
   Json list = Json::array();
   for (const crypto::Key& key : keys) {
-    COCOON_ASSIGN_OR_RETURN(Json jwk, publicJwk(key));
+    COCOON_ASSIGN_OR_RETURN(Json jwk, signingJwk(key));
     list.push_back(std::move(jwk));
   }
   return Json{{"keys", std::move(list)}};

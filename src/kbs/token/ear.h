@@ -53,12 +53,15 @@ class EarSigner {
   const crypto::Key& key() const { return key_; }
   // RFC 7638 thumbprint of the public key: the "kid" of tokens and of the JWKS entry.
   const std::string& kid() const { return kid_; }
+  // The public JWK put in every token's header (computed once).
+  const json::Json& publicJwk() const { return public_jwk_; }
 
  private:
   EarSigner(crypto::Key key, EarIssuerConfig config, std::string kid);
   crypto::Key key_;
   EarIssuerConfig config_;
   std::string kid_;
+  json::Json public_jwk_;
 };
 
 // What one successful attestation established.

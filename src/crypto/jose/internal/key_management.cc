@@ -63,7 +63,7 @@ JoseResult<std::pair<SecretBytes, KeyDelivery>> agreeEphemeral(Alg alg, ContentE
                                           kdfKeySize(alg, enc)));
   KeyDelivery delivery;
   COCOON_ASSIGN_OR_RETURN(delivery.header_params["epk"],
-                          jwkToJson(Jwk{ephemeral->publicKey(), {}, {}, {}, {}}));
+                          jwkToJson(Jwk{*ephemeral, {}, {}, {}, {}}, JwkExport::kPublic));
   if (!apu.empty()) {
     delivery.header_params["apu"] = base64UrlEncode(apu);
   }
