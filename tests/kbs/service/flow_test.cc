@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "attest/kbs_client/kbs_client.h"
+#include "attest/swtpm.h"
+#include "attest/tpm.h"
 #include "common/encoding.h"
 #include "common/files.h"
 #include "crypto/jose/jwk.h"
@@ -301,6 +303,43 @@ TEST_F(KbsFlow, ResourcesSurviveARestart) {
   auto secret = guest.getResource("keep/this/one");
   ASSERT_TRUE(secret) << secret.error().toString();
   EXPECT_EQ(toString(secret->span()), "durable");
+}
+
+// The tpm TEE for real: swtpm started by the test, the guest's quote made through
+// tpm2-tss (ESAPI over the swtpm TCTI), the AK registered with the KBS; an AK the KBS does
+// not know is refused.
+TEST_F(KbsFlow, TpmGuestAttestsWithARealSoftwareTpm) {
+  auto tpm = attest::test::Swtpm::start();
+  if (!tpm && tpm.error().code == Code::kFailedPrecondition) {
+    GTEST_SKIP() << tpm.error().toString();
+  }
+  ASSERT_TRUE(tpm) << tpm.error().toString();
+  attest::TpmAttesterConfig tpm_config;
+  tpm_config.tcti = (*tpm)->tcti();
+  auto attester = attest::createTpmAttester(tpm_config);
+  ASSERT_TRUE(attester) << attester.error().toString();
+  auto ak = crypto::Key::fromPublicDer((*attester)->akPublicDer());
+  ASSERT_TRUE(ak);
+  ASSERT_TRUE(writeFileAtomic(dir_->path() / "ak.pem", asBytes(ak->publicPem())));
+
+  // A KBS that does not know this AK refuses the quote.
+  auto stranger = start(config("stranger"));
+  ASSERT_TRUE(stranger);
+  auto refused = client(*stranger);
+  expectError(refused.attest(**attester), Code::kUnauthenticated, "");
+
+  auto c = config();
+  c.allow_sample = false;
+  c.tpm.trusted_ak_keys = {dir_->path() / "ak.pem"};
+  auto kbs = start(c);
+  ASSERT_TRUE(kbs);
+  ASSERT_EQ(setResource(*kbs, "default/key/tpm", "sealed-for-tpm-guests").status, 200);
+  auto guest = client(*kbs);
+  auto token = guest.attest(**attester);
+  ASSERT_TRUE(token) << token.error().toString();
+  auto secret = guest.getResource("default/key/tpm");
+  ASSERT_TRUE(secret) << secret.error().toString();
+  EXPECT_EQ(toString(secret->span()), "sealed-for-tpm-guests");
 }
 
 // Over HTTPS with a certificate from a private CA: the client trusts it through its CA
