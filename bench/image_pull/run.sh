@@ -8,6 +8,7 @@
 # speed of the same layers measured in the same run.
 # The image (debootstrap minbase + python3 in 4 layers, see make_image.sh) is built once
 # and kept in $COCOON_BENCH_CACHE. Needs root (overlay mounts, containerd).
+# Every contender writes to the same filesystem: the one of $TMPDIR (default /tmp).
 # Environment: COCOON_BENCH_BUILD_DIR (default build/release), COCOON_BENCH_CACHE (default
 # build/bench-cache), COCOON_BENCH_RUNS (3), COCOON_BENCH_CPU (CPU for igzip, 0),
 # COCOON_BENCH_COCOON_ARGS (extra `cocoon image pull` arguments, e.g. "--parallel 1"),
@@ -200,4 +201,6 @@ for run in $(seq 1 "$runs"); do
     sh -c 'for l; do igzip -d -c "$l" >/dev/null || exit 1; done' sh "${layers[@]}"
 done
 
+fstype=$(findmnt -n -o FSTYPE --target "$work" 2>/dev/null || stat -f -c %T "$work")
+echo "outputs on $fstype ($work; TMPDIR picks it), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 "$here/summarize.py" "$results" "$cache/layers.txt" "$ctr_skipped"
