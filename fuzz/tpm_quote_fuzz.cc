@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fuzzes the TPM quote parsers; the first byte picks the input: 0 TPMS_ATTEST, 1
-// TPMT_SIGNATURE, 2 `tpm` evidence JSON through the verifier (which trusts no AK).
+// TPMT_SIGNATURE, 2 `tpm` evidence JSON through the verifier (which trusts no AK), 3 a
+// crypto-agile event log replay.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "common/bytes.h"
 #include "json/json.h"
+#include "verify/tpm/event_log.h"
 #include "verify/tpm/structures.h"
 #include "verify/tpm/verifier.h"
 
@@ -55,6 +57,13 @@ void fuzzEvidence(cocoon::ByteSpan in) {
   require(!verifier.verify(*j, expected).has_value());
 }
 
+void fuzzEventLog(cocoon::ByteSpan in) {
+  auto r = tpm::replayEventLog(in);
+  if (r) {
+    require(r->events <= tpm::kMaxLogEvents);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -62,15 +71,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   const cocoon::ByteSpan in(data + 1, size - 1);
-  switch (data[0] % 3) {
+  switch (data[0] % 4) {
     case 0:
       fuzzAttest(in);
       break;
     case 1:
       fuzzSignature(in);
       break;
-    default:
+    case 2:
       fuzzEvidence(in);
+      break;
+    default:
+      fuzzEventLog(in);
       break;
   }
   return 0;

@@ -9,6 +9,7 @@
 #include "common/encoding.h"
 #include "crypto/digest.h"
 #include "crypto/signature.h"
+#include "verify/tpm/event_log.h"
 #include "verify/tpm/evidence.h"
 #include "verify/tpm/structures.h"
 
@@ -201,6 +202,32 @@ Result<void, VerifyFailure> checkInitData(const TpmEvidence& ev, const std::vect
   return {};
 }
 
+// Step 7: every PCR the log extends must replay to its quoted value.
+Result<void, VerifyFailure> checkEventLog(const TpmEvidence& ev,
+                                          const std::vector<unsigned>& selected) {
+  auto replay = replayEventLog(*ev.event_log);
+  if (!replay) {
+    return failure(VerifyReason::kMalformedEvidence,
+                   fmt::format("eventlog: {}", describe(replay.error())));
+  }
+  for (unsigned i = 0; i < replay->pcrs.size(); ++i) {
+    if (!replay->pcrs[i]) {
+      continue;
+    }
+    if (std::find(selected.begin(), selected.end(), i) == selected.end()) {
+      return failure(
+          VerifyReason::kEventLogMismatch,
+          fmt::format("the event log extends PCR {}, which the quote does not cover", i));
+    }
+    if (*replay->pcrs[i] != ev.pcrs[i]) {
+      return failure(VerifyReason::kEventLogMismatch,
+                     fmt::format("replaying the event log gives PCR {} = {}, the quote has {}", i,
+                                 hexEncode(*replay->pcrs[i]), hexEncode(ev.pcrs[i])));
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<VerifiedEvidence, VerifyFailure> TpmVerifier::verify(const json::Json& evidence,
@@ -225,7 +252,7 @@ Result<VerifiedEvidence, VerifyFailure> TpmVerifier::verify(const json::Json& ev
   }
   auto scheme = schemeFor(*sig, *ak);
   if (!scheme) {
-    return unexpected<VerifyFailure>(scheme.error());
+    return Failure(scheme.error());
   }
   if (quote->pcr_select.size() != 1 || quote->pcr_select[0].hash != kAlgSha256) {
     return failure(VerifyReason::kUnsupportedEvidence,
@@ -243,7 +270,7 @@ Result<VerifiedEvidence, VerifyFailure> TpmVerifier::verify(const json::Json& ev
 
   // 2. AK trust.
   if (auto trusted = checkAkTrusted(trust_, *ak, *ev, expected.now); !trusted) {
-    return unexpected<VerifyFailure>(trusted.error());
+    return Failure(trusted.error());
   }
 
   // 3. Signature over the exact message bytes.
@@ -251,7 +278,7 @@ Result<VerifiedEvidence, VerifyFailure> TpmVerifier::verify(const json::Json& ev
   if (sig->sig_alg == kAlgEcdsa) {
     auto raw = ecdsaRaw(*sig, crypto::keyFieldSize(ak->type()));
     if (!raw) {
-      return unexpected<VerifyFailure>(raw.error());
+      return Failure(raw.error());
     }
     verified = crypto::verify(*ak, *scheme, ev->message, *raw, crypto::EcdsaEncoding::kRaw);
   } else {
@@ -265,7 +292,7 @@ Result<VerifiedEvidence, VerifyFailure> TpmVerifier::verify(const json::Json& ev
 
   // 4. Freshness and binding.
   if (auto bound = checkReportData(*quote, expected.report_data); !bound) {
-    return unexpected<VerifyFailure>(bound.error());
+    return Failure(bound.error());
   }
 
   // 5. PCR values: TPM2_Quote's pcrDigest is the signing scheme's hash over the selected
@@ -285,7 +312,14 @@ Result<VerifiedEvidence, VerifyFailure> TpmVerifier::verify(const json::Json& ev
   // 6. Init data.
   if (expected.init_data_digest) {
     if (auto bound = checkInitData(*ev, selected, *expected.init_data_digest); !bound) {
-      return unexpected<VerifyFailure>(bound.error());
+      return Failure(bound.error());
+    }
+  }
+
+  // 7. Event log.
+  if (ev->event_log) {
+    if (auto replayed = checkEventLog(*ev, selected); !replayed) {
+      return Failure(replayed.error());
     }
   }
 

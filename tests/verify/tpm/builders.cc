@@ -31,7 +31,70 @@ void put2b(Bytes& out, ByteSpan v) {
   out.insert(out.end(), v.begin(), v.end());
 }
 
+void putU16Le(Bytes& out, std::uint16_t v) {
+  out.push_back(static_cast<std::uint8_t>(v));
+  out.push_back(static_cast<std::uint8_t>(v >> 8));
+}
+void putU32Le(Bytes& out, std::uint32_t v) {
+  putU16Le(out, static_cast<std::uint16_t>(v));
+  putU16Le(out, static_cast<std::uint16_t>(v >> 16));
+}
+
+// The Spec ID Event03 header record (PC Client PFP §10.4.5.1).
+Bytes specIdHeader() {
+  Bytes ev = toBytes(std::string_view("Spec ID Event03\0", 16));
+  putU32Le(ev, 0);                    // platformClass
+  ev.insert(ev.end(), {0, 2, 0, 2});  // specVersionMinor/Major, errata, uintnSize
+  putU32Le(ev, 2);                    // numberOfAlgorithms
+  putU16Le(ev, kAlgSha1);
+  putU16Le(ev, 20);
+  putU16Le(ev, kAlgSha256);
+  putU16Le(ev, 32);
+  ev.push_back(0);  // vendorInfoSize
+  Bytes out;
+  putU32Le(out, 0);
+  putU32Le(out, 3);  // EV_NO_ACTION
+  out.insert(out.end(), 20, 0);
+  putU32Le(out, static_cast<std::uint32_t>(ev.size()));
+  out.insert(out.end(), ev.begin(), ev.end());
+  return out;
+}
+
 }  // namespace
+
+EventLogBuilder& EventLogBuilder::event(std::uint32_t pcr, ByteSpan sha256_digest,
+                                        std::uint32_t type) {
+  offsets_.push_back(specIdHeader().size() + events_.size());
+  putU32Le(events_, pcr);
+  putU32Le(events_, type);
+  putU32Le(events_, 2);
+  putU16Le(events_, kAlgSha1);
+  events_.insert(events_.end(), 20, 0x11);
+  putU16Le(events_, kAlgSha256);
+  events_.insert(events_.end(), sha256_digest.begin(), sha256_digest.end());
+  const Bytes data = toBytes("event data");
+  putU32Le(events_, static_cast<std::uint32_t>(data.size()));
+  events_.insert(events_.end(), data.begin(), data.end());
+  return *this;
+}
+
+EventLogBuilder& EventLogBuilder::startupLocality(std::uint8_t locality) {
+  offsets_.push_back(specIdHeader().size() + events_.size());
+  putU32Le(events_, 0);
+  putU32Le(events_, 3);  // EV_NO_ACTION
+  putU32Le(events_, 0);  // no digests
+  Bytes data = toBytes(std::string_view("StartupLocality\0", 16));
+  data.push_back(locality);
+  putU32Le(events_, static_cast<std::uint32_t>(data.size()));
+  events_.insert(events_.end(), data.begin(), data.end());
+  return *this;
+}
+
+Bytes EventLogBuilder::build() const {
+  Bytes out = specIdHeader();
+  out.insert(out.end(), events_.begin(), events_.end());
+  return out;
+}
 
 QuoteAttestBuilder::QuoteAttestBuilder() {
   q_.magic = kTpmGeneratedValue;

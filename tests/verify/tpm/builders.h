@@ -85,6 +85,21 @@ class EvidenceBuilder {
   std::optional<Bytes> event_log_;
 };
 
+// A TCG PC Client crypto-agile event log whose header declares SHA-1 and SHA-256; each
+// event carries both digests (the SHA-1 one is filler).
+class EventLogBuilder {
+ public:
+  EventLogBuilder& event(std::uint32_t pcr, ByteSpan sha256_digest, std::uint32_t type = 0xd);
+  EventLogBuilder& startupLocality(std::uint8_t locality);
+  Bytes build() const;
+  // Offset where each event starts in build() (after the header).
+  const std::vector<std::size_t>& eventOffsets() const { return offsets_; }
+
+ private:
+  Bytes events_;
+  std::vector<std::size_t> offsets_;
+};
+
 // SHA-256 extend: SHA-256(pcr || digest).
 Bytes extend(ByteSpan pcr, ByteSpan digest);
 

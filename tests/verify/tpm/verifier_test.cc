@@ -322,6 +322,32 @@ TEST(TpmVerifier, ClaimsOnlyQuotedPcrs) {
                 "PCR8 (init data) is not quoted");
 }
 
+// ---- Event log ----
+
+TEST(TpmVerifier, AcceptsEventLogThatReplaysToQuotedPcrs) {
+  const Bytes a = crypto::sha256(asBytes("shim")), b = crypto::sha256(asBytes("grub"));
+  EvidenceBuilder ev(ecAk());
+  ev.reportData(kReportData).pcr(4, test::extend(test::extend(Bytes(32, 0), a), b));
+  ev.eventLog(test::EventLogBuilder().event(4, a).event(4, b).build());
+  auto r = verifierTrusting(ecAk()).verify(ev.build(), expect());
+  ASSERT_TRUE(r) << r.error().message;
+
+  // The same quote with a log whose second event was swapped.
+  ev.eventLog(test::EventLogBuilder().event(4, a).event(4, a).build());
+  expectFailure(verifierTrusting(ecAk()).verify(ev.build(), expect()),
+                VerifyReason::kEventLogMismatch, "replaying the event log gives PCR 4 = ");
+  // An event for a PCR the quote does not cover.
+  ev.quote().pcrSelect({{kAlgSha256, {0xff, 0x00, 0x00}}});
+  ev.quote().pcrDigestOf(ev.pcrs());
+  ev.eventLog(test::EventLogBuilder().event(4, a).event(4, b).event(10, a).build());
+  expectFailure(verifierTrusting(ecAk()).verify(ev.build(), expect()),
+                VerifyReason::kEventLogMismatch,
+                "the event log extends PCR 10, which the quote does not cover");
+  ev.eventLog(Bytes{1, 2, 3});
+  expectFailure(verifierTrusting(ecAk()).verify(ev.build(), expect()),
+                VerifyReason::kMalformedEvidence, "eventlog: need 4 bytes");
+}
+
 // ---- AK certificates ----
 
 // A root and an intermediate CA of AK certificates.
