@@ -291,7 +291,8 @@ Result<ResolvedImage> resolveImage(ImageSource& source, const oci::Reference& re
                           withContext(oci::parseImageConfig(config_bytes, config_limits), what));
   COCOON_TRY(oci::checkDiffIds(out.config, out.manifest));
   // An index entry without a platform matches anything: the config says what it really is.
-  if (!out.config.os.empty() && out.config.os != platform.os) {
+  if ((!out.config.os.empty() && out.config.os != platform.os) ||
+      (!out.config.architecture.empty() && out.config.architecture != platform.architecture)) {
     return fail(Code::kNotFound, "image {} is for {}/{}, not {}", ref.toString(), out.config.os,
                 out.config.architecture, platform.toString());
   }
