@@ -19,6 +19,7 @@
 #include "kbs/daemon.h"
 #include "load.h"
 #include "stages.h"
+#include "tpm.h"
 #ifdef COCOON_BENCH_POSTGRES
 #include "support/postgres.h"
 #endif
@@ -40,12 +41,13 @@ struct Flags {
   std::size_t resource_bytes = 32;
   bool null_requests = true;
   bool stages = true;
+  unsigned tpms = 4;
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
 };
 
 struct StoreRun {
   std::string store;
-  std::vector<std::pair<unsigned, LoadResult>> handshakes, gets, nulls;
+  std::vector<std::pair<unsigned, LoadResult>> handshakes, gets, nulls, tpm_handshakes;
   std::optional<Stages> stages;
 };
 
@@ -139,10 +141,34 @@ void printRatios(const char* what, const std::vector<std::pair<unsigned, LoadRes
               top.second.p99_us / 1000 < kGoalP99Ms ? "MET" : "NOT MET");
 }
 
+// The tpm rows: the load, what caps it (the swtpm quotes), and the ratios vs the floor of
+// the handshake plus the KBS-side tpm work.
+void printTpm(const Flags& flags, const std::vector<std::pair<unsigned, LoadResult>>& rows,
+              const Floor& floor, const TpmFloor& tpm) {
+  printLoad(fmt::format("RCAR handshakes, tpm TEE, {} swtpm (client i quotes on swtpm i mod {}; "
+                        "latency = auth + quote + attest)",
+                        flags.tpms, flags.tpms)
+                .c_str(),
+            rows);
+  std::printf(
+      "  quote cap: %u swtpm x 1 quote / %.1f ms = %.0f handshakes/s at most (each swtpm is "
+      "serial; swtpm CPU is outside the KBS CPU figure)\n",
+      flags.tpms, tpm.quote.ns / 1e6, flags.tpms * 1e9 / tpm.quote.ns);
+  std::printf(
+      "  whole tpm verifier on one quote: %.1f us (its floor part: %.1f us; AK SPKI parse "
+      "with the OpenSSL public-key check: %.1f us)\n",
+      tpm.verifier.ns / 1000, totalNs(tpm.kbs) / 1000, tpm.ak_parse.ns / 1000);
+  std::vector<Cost> handshake = floor.handshake;
+  handshake.insert(handshake.end(), tpm.kbs.begin(), tpm.kbs.end());
+  std::printf("Ratios vs the tpm handshake floor (%.1f us)\n", totalNs(handshake) / 1000);
+  printRatios("tpm handshakes", rows, totalNs(handshake), flags.cores);
+}
+
 // Starts a KBS on `store_name` ("sqlite", or "postgres" on a private PostgreSQL), runs
-// the loads, and measures its stages. `token` receives a token it issued and its key.
+// the loads (tpm handshakes too when `tpm` has guests), and measures its stages. `token`
+// receives a token it issued and its key.
 Result<StoreRun> runStore(const Flags& flags, const TempDir& dir, const std::string& store_name,
-                          const crypto::Key& admin, http::HttpClient& http,
+                          const crypto::Key& admin, http::HttpClient& http, const TpmGuests& tpm,
                           std::optional<std::pair<std::string, crypto::Key>>& token) {
   KbsConfig config;
   config.listen = "127.0.0.1:0";
@@ -150,6 +176,7 @@ Result<StoreRun> runStore(const Flags& flags, const TempDir& dir, const std::str
   config.admin_public_key = dir.path() / "admin.pem";
   config.allow_sample = true;
   config.threads = flags.server_threads;
+  config.tpm.trusted_ak_keys = tpm.ak_pems;
 #ifdef COCOON_BENCH_POSTGRES
   std::unique_ptr<test::PostgresServer> postgres;  // outlives the KBS below
   if (store_name == "postgres") {
@@ -166,18 +193,23 @@ Result<StoreRun> runStore(const Flags& flags, const TempDir& dir, const std::str
 
   StoreRun run;
   run.store = store_name;
-  auto load = [&](LoadKind kind, std::vector<std::pair<unsigned, LoadResult>>& rows) {
+  auto load = [&](LoadKind kind, std::vector<std::pair<unsigned, LoadResult>>& rows,
+                  const std::vector<attest::Attester*>& attesters = {}) {
     for (unsigned clients : flags.clients) {
-      std::fprintf(stderr, "%s: %s load, %u clients ...\n", store_name.c_str(),
+      std::fprintf(stderr, "%s: %s%s load, %u clients ...\n", store_name.c_str(),
+                   attesters.empty() ? "" : "tpm ",
                    kind == LoadKind::kHandshake  ? "handshake"
                    : kind == LoadKind::kResource ? "resource"
                                                  : "null",
                    clients);
       rows.emplace_back(clients, runLoad({kind, url, std::string(kResourcePath), clients,
-                                          millis(flags.seconds)}));
+                                          millis(flags.seconds), attesters}));
     }
   };
   load(LoadKind::kHandshake, run.handshakes);
+  if (!tpm.attesters.empty()) {
+    load(LoadKind::kHandshake, run.tpm_handshakes, tpm.view());
+  }
   load(LoadKind::kResource, run.gets);
   if (flags.null_requests) {
     load(LoadKind::kNull, run.nulls);
@@ -196,7 +228,8 @@ Result<StoreRun> runStore(const Flags& flags, const TempDir& dir, const std::str
   return run;
 }
 
-void printStoreRun(const Flags& flags, const StoreRun& run, const Floor& floor) {
+void printStoreRun(const Flags& flags, const StoreRun& run, const Floor& floor,
+                   const std::optional<TpmFloor>& tpm) {
   std::printf(
       "\n== store %s: %u cores shared by the KBS (server threads: %s) and the clients; "
       "%.1f s per level\n",
@@ -213,6 +246,9 @@ void printStoreRun(const Flags& flags, const StoreRun& run, const Floor& floor) 
   std::printf("Ratios vs the floor (issue #5 goals)\n");
   printRatios("handshakes", run.handshakes, totalNs(floor.handshake), flags.cores);
   printRatios("resource GETs", run.gets, totalNs(floor.resource), flags.cores);
+  if (tpm && !run.tpm_handshakes.empty()) {
+    printTpm(flags, run.tpm_handshakes, floor, *tpm);
+  }
   if (run.stages) {
     std::printf(
         "Stage costs: each step of the KBS handlers called directly, one thread, "
@@ -235,6 +271,7 @@ int benchMain(int argc, char** argv) {
   app.add_option("--stores", flags.stores, "sqlite and/or postgres (needs root)")->delimiter(',');
   app.add_option("--resource-bytes", flags.resource_bytes, "size of the fetched resource");
   app.add_option("--cores", flags.cores, "cores to normalise by (default: all online)");
+  app.add_option("--tpms", flags.tpms, "swtpm instances for the tpm TEE rows (0: skip them)");
   app.add_flag("!--no-null", flags.null_requests, "skip the HTTP floor (404) load");
   app.add_flag("!--no-stages", flags.stages, "skip the per-stage breakdown");
   CLI11_PARSE(app, argc, argv);
@@ -252,10 +289,20 @@ int benchMain(int argc, char** argv) {
     std::fprintf(stderr, "kbs_bench: %s\n", w.error().toString().c_str());
     return 1;
   }
+  // One swtpm per guest (up to --tpms; clients beyond share them), started by the bench.
+  TpmGuests tpm;
+  if (flags.tpms > 0) {
+    auto guests = startTpmGuests(flags.tpms, dir->path());
+    if (!guests) {
+      std::fprintf(stderr, "kbs_bench: tpm guests: %s\n", guests.error().toString().c_str());
+      return 1;
+    }
+    tpm = std::move(*guests);
+  }
   std::optional<std::pair<std::string, crypto::Key>> token;
   std::vector<StoreRun> runs;
   for (const auto& store : flags.stores) {
-    auto run = runStore(flags, *dir, store, *admin, **http, token);
+    auto run = runStore(flags, *dir, store, *admin, **http, tpm, token);
     if (!run) {
       std::fprintf(stderr, "kbs_bench: store %s: %s\n", store.c_str(),
                    run.error().toString().c_str());
@@ -275,16 +322,28 @@ int benchMain(int argc, char** argv) {
     std::fprintf(stderr, "kbs_bench: floor: %s\n", floor.error().toString().c_str());
     return 1;
   }
+  std::optional<TpmFloor> tpm_floor;
+  if (!tpm.attesters.empty()) {
+    auto measured = measureTpmFloor(*tpm.attesters.front(), millis(flags.floor_seconds));
+    if (!measured) {
+      std::fprintf(stderr, "kbs_bench: tpm floor: %s\n", measured.error().toString().c_str());
+      return 1;
+    }
+    tpm_floor = std::move(*measured);
+  }
   std::printf(
       "Floor: the crypto the KBS cannot avoid, via cocoon crypto/jose (OpenSSL EVP), "
       "one thread, no HTTP/store/policy\n");
   printCosts(" per handshake:", floor->handshake);
   printCosts(" per resource GET:", floor->resource);
-  for (const auto& run : runs) {
-    printStoreRun(flags, run, *floor);
+  if (tpm_floor) {
+    printCosts(" per tpm handshake, on top of the handshake floor (RSA-2048 AK):", tpm_floor->kbs);
+  } else {
+    std::printf(" tpm: skipped (--tpms 0)\n");
   }
-  // No TPM attester (src/attest/tpm) exists yet to produce swtpm quotes for the guests.
-  std::printf("\ntpm: skipped (no TPM attester yet)\n");
+  for (const auto& run : runs) {
+    printStoreRun(flags, run, *floor, tpm_floor);
+  }
   return 0;
 }
 

@@ -44,10 +44,12 @@ struct ThreadOut {
 
 // One client's setup and loop. `go` opens once every client is set up, so connection
 // setup and token acquisition stay out of the timed window.
-void clientLoop(const LoadOptions& options, std::latch& ready, std::latch& go,
+void clientLoop(const LoadOptions& options, unsigned index, std::latch& ready, std::latch& go,
                 const SteadyClock::time_point& deadline, ThreadOut& out) {
   auto http = http::makeCurlHttpClient({});
-  attest::SampleAttester attester;
+  attest::SampleAttester sample;
+  attest::Attester& attester =
+      options.attesters.empty() ? sample : *options.attesters[index % options.attesters.size()];
   std::optional<attest::KbsClient> resource_client;
   if (http && options.kind == LoadKind::kResource) {
     // A guest attests once, then fetches with its token; the fetch is what is measured.
@@ -126,7 +128,7 @@ LoadResult runLoad(const LoadOptions& options) {
   for (unsigned i = 0; i < options.clients; ++i) {
     threads.emplace_back([&, i] {
       try {
-        clientLoop(options, ready, go, deadline, outs[i]);
+        clientLoop(options, i, ready, go, deadline, outs[i]);
       } catch (const std::exception& e) {
         outs[i].fail(std::string("exception: ") + e.what());
         if (!outs[i].arrived) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "attest/kbs_client/kbs_client.h"
+
 namespace cocoon::kbs::bench {
 
 enum class LoadKind : std::uint8_t {
@@ -23,6 +25,9 @@ struct LoadOptions {
   std::string resource_path;  // for kResource: "repo/type/tag"
   unsigned clients = 1;
   std::chrono::milliseconds duration{5000};
+  // kHandshake: client i attests with attesters[i % size] (shared attesters must be
+  // thread-safe, as TpmAttester is); empty: each client has its own SampleAttester.
+  std::vector<attest::Attester*> attesters;
 };
 
 struct LoadResult {

@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Builds kbs_bench with the release preset (g++ -O3, no sanitizers) and runs it: an
 # in-process cocoon-kbs on loopback driven by 1/16/64 client threads (RCAR handshakes with
-# the sample TEE, resource GETs), the crypto floor of the same work in the same run, the
-# ratios and goals of issue #5 and a per-stage breakdown. Arguments go to kbs_bench
-# (--help lists them; e.g. --seconds 2 --stores sqlite,postgres).
+# the sample TEE and with the tpm TEE on swtpm, resource GETs), the crypto floor of the same
+# work in the same run, the ratios and goals of issue #5 and a per-stage breakdown.
+# Arguments go to kbs_bench (--help lists them; e.g. --seconds 2 --stores sqlite,postgres).
 # Environment: COCOON_BENCH_BUILD_DIR (default build/release), COCOON_BENCH_CMAKE_ARGS
 # (extra configure arguments). Exit status: 0 when the run completed (goals are reported,
 # not enforced), 1 when the bench failed, 3 when the build failed.
