@@ -230,6 +230,21 @@ Result<void, VerifyFailure> checkEventLog(const TpmEvidence& ev,
 
 }  // namespace
 
+TpmVerifier::TpmVerifier(TpmTrustConfig trust) : trust_(std::move(trust)) {
+  for (const crypto::Key& k : trust_.trusted_aks) {
+    trusted_ak_der_.push_back(k.publicDer());
+  }
+}
+
+Result<crypto::Key> TpmVerifier::akFromDer(ByteSpan der) const {
+  for (std::size_t i = 0; i < trusted_ak_der_.size(); ++i) {
+    if (std::equal(der.begin(), der.end(), trusted_ak_der_[i].begin(), trusted_ak_der_[i].end())) {
+      return trust_.trusted_aks[i];
+    }
+  }
+  return crypto::Key::fromPublicDer(der);
+}
+
 Result<VerifiedEvidence, VerifyFailure> TpmVerifier::verify(const json::Json& evidence,
                                                             const Expectations& expected) const {
   // 1. Decode.
@@ -245,7 +260,7 @@ Result<VerifiedEvidence, VerifyFailure> TpmVerifier::verify(const json::Json& ev
   if (!sig) {
     return parseFailure(sig.error(), "tpm_quote.signature (TPMT_SIGNATURE)");
   }
-  auto ak = crypto::Key::fromPublicDer(ev->ak_public_der);
+  auto ak = akFromDer(ev->ak_public_der);
   if (!ak) {
     return failure(VerifyReason::kMalformedEvidence,
                    fmt::format("ak_public: {}", describe(ak.error())));

@@ -32,13 +32,18 @@ namespace cocoon::verify::tpm {
 // received), tpm.pcr00..tpm.pcr23 (hex) for the quoted PCRs only. Immutable, thread-safe.
 class TpmVerifier final : public Verifier {
  public:
-  explicit TpmVerifier(TpmTrustConfig trust) : trust_(std::move(trust)) {}
+  explicit TpmVerifier(TpmTrustConfig trust);
   kbs_protocol::Tee tee() const override { return kbs_protocol::Tee::kTpm; }
   Result<VerifiedEvidence, VerifyFailure> verify(const json::Json& evidence,
                                                  const Expectations& expected) const override;
 
  private:
+  // Parses ak_public, or returns the registered key whose SPKI is exactly these bytes:
+  // parsing and checking an RSA key costs more than the rest of the verification.
+  Result<crypto::Key> akFromDer(ByteSpan der) const;
+
   TpmTrustConfig trust_;
+  std::vector<Bytes> trusted_ak_der_;  // trust_.trusted_aks[i].publicDer()
 };
 
 }  // namespace cocoon::verify::tpm
