@@ -30,18 +30,6 @@ namespace {
 
 constexpr std::string_view kStateDir = ".cocoon";
 
-layer::Compression toLayerCompression(oci::Compression c) {
-  switch (c) {
-    case oci::Compression::kGzip:
-      return layer::Compression::kGzip;
-    case oci::Compression::kZstd:
-      return layer::Compression::kZstd;
-    case oci::Compression::kNone:
-      break;
-  }
-  return layer::Compression::kNone;
-}
-
 void notify(PullObserver* observer, std::size_t index, LayerState state, std::uint64_t bytes) {
   if (observer != nullptr) {
     observer->onLayer(index, state, bytes);
@@ -95,9 +83,9 @@ Status extractLayer(layer::ByteSource& blob_stream, const LayerJob& job,
     COCOON_ASSIGN_OR_RETURN(plaintext, hook->wrap(blob));
     stream = plaintext.get();
   }
-  COCOON_ASSIGN_OR_RETURN(std::unique_ptr<layer::ByteSource> tar,
-                          layer::openDecompressor(toLayerCompression(job.layer->type.compression),
-                                                  *stream, options.decompress_limits));
+  COCOON_ASSIGN_OR_RETURN(
+      std::unique_ptr<layer::ByteSource> tar,
+      layer::openDecompressor(job.layer->type.compression, *stream, options.decompress_limits));
   layer::DigestCheckSource diff(*tar, job.diff_id, "diff_id");
   COCOON_TRY(unpack::unpackLayer(diff, job.target, options.unpack_options));
   // unpackLayer read the tar to its end; draining proves every stage reached its end too
@@ -394,8 +382,9 @@ Result<PullResult> pullImage(ImageSource& source, const oci::Reference& ref,
     std::set<std::string> scheduled;
     for (std::size_t i = 0; i < count; ++i) {
       const auto& diff_id = result.config.diff_ids[i];
-      if (store.hasLayer(diff_id) || scheduled.contains(diff_id.toString())) {
-        result.layers[i].reused = store.hasLayer(diff_id);
+      const bool stored = store.hasLayer(diff_id);
+      if (stored || scheduled.contains(diff_id.toString())) {
+        result.layers[i].reused = stored;
         notify(options.observer, i, LayerState::kReused, 0);
         continue;
       }

@@ -144,13 +144,13 @@ std::vector<std::uint32_t> supplementaryGroups(std::string_view group_file, std:
                                                std::uint32_t primary) {
   std::vector<std::uint32_t> gids;
   forEachEntry(group_file, 4, [&](const std::vector<std::string_view>& f) {
+    auto gid = parseId(f[2]);
     std::string_view members = f[3];
-    while (!members.empty()) {
+    while (gid && *gid != primary && !members.empty()) {
       auto comma = members.find(',');
       std::string_view m = members.substr(0, comma);
       members = comma == std::string_view::npos ? std::string_view() : members.substr(comma + 1);
-      auto gid = parseId(f[2]);
-      if (m == name && gid && *gid != primary) {
+      if (m == name) {
         gids.push_back(*gid);
         break;
       }

@@ -11,12 +11,12 @@
 
 #include "common/result.h"
 #include "image/layer/byte_source.h"
+#include "image/oci/media_types.h"
 
 namespace cocoon::image::layer {
 
-// The compression of a layer, as its media type declares it (the manifest code maps
-// "...tar+gzip" / "...tar+zstd" / "...tar" onto these).
-enum class Compression : std::uint8_t { kNone, kGzip, kZstd };
+// The compression of a layer, as its media type declares it (oci::parseLayerMediaType).
+using Compression = oci::Compression;
 
 // "none", "gzip", "zstd".
 std::string_view compressionName(Compression compression);

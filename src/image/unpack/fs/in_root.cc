@@ -122,12 +122,12 @@ UniqueFd RootDir::resolveWalk(const std::string& path, int& err) {
     err = errno;
     return UniqueFd();
   }
-  std::deque<std::string> todo;
-  splitInto(path, todo);
+  std::deque<std::string> pending;
+  splitInto(path, pending);
   int links = 0;
-  while (!todo.empty()) {
-    const std::string name = std::move(todo.front());
-    todo.pop_front();
+  while (!pending.empty()) {
+    const std::string name = std::move(pending.front());
+    pending.pop_front();
     if (name == ".") {
       continue;
     }
@@ -162,7 +162,7 @@ UniqueFd RootDir::resolveWalk(const std::string& path, int& err) {
       if (link.front() == '/') {
         stack.resize(1);
       }
-      splitInto(link, todo);
+      splitInto(link, pending);
       continue;
     }
     if (!S_ISDIR(st.st_mode)) {
