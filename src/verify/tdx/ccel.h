@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+// The confidential-computing event log of a TD (ACPI CCEL table area; TCG PC Client PFP
+// §10 crypto-agile format, UEFI 2.10 §38.4 CC measurement register indices): parsing,
+// RTMR replay and the claim form of its events.
+//
+// Trust: the log comes from the guest and proves nothing by itself; its events mean
+// something only when the replay reproduces the RTMRs of a verified quote.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/result.h"
+#include "json/json.h"
+
+namespace cocoon::verify::tdx {
+
+inline constexpr std::uint32_t kEvNoAction = 0x00000003;
+inline constexpr std::uint16_t kTpmAlgSha384 = 0x000c;
+inline constexpr std::size_t kMaxCcelEvents = 10000;
+inline constexpr std::size_t kMaxCcelSize = 16 * 1024 * 1024;
+
+struct CcelDigest {
+  std::uint16_t alg = 0;  // TPM_ALG_ID
+  Bytes digest;
+};
+
+// One TCG_PCR_EVENT2 record. `index` is the CC measurement register: 0 = MRTD,
+// 1..4 = RTMR0..3 (UEFI §38.4.1 for TDX).
+struct CcelEvent {
+  std::uint32_t index = 0;
+  std::uint32_t type = 0;
+  std::vector<CcelDigest> digests;
+  Bytes data;
+};
+
+struct CcelLog {
+  std::vector<CcelEvent> events;  // after the Spec ID header event, in log order
+};
+
+// Parses the CCEL area: a TCG_PCR_EVENT "Spec ID Event03" header, then TCG_PCR_EVENT2
+// records. The log ends at the end of the buffer or at the first record whose index and
+// type read as all-zero or all-one bytes (the unused part of the fixed-size ACPI area).
+// Errors: kOutOfRange for a truncated record (the message names its offset); kInvalidArgument
+// for a header that is not Spec ID Event03, a digest algorithm the header does not
+// declare, an event without a SHA-384 digest, more than kMaxCcelEvents events, or an input
+// over kMaxCcelSize.
+Result<CcelLog> parseCcel(ByteSpan area);
+
+// RTMR0..3 replayed from the log: each starts at 48 zero bytes and is extended with the
+// SHA-384 digest of every event with index 1..4 (RTMR = SHA-384(RTMR || digest)), except
+// EV_NO_ACTION events, which PC Client PFP §10.4.5 says are never extended.
+std::array<Bytes, 4> replayRtmrs(const CcelLog& log);
+
+// The events as the CoCo trustee tdx verifier names them in its `uefi_event_logs` claim:
+// [{"details":{...}, "digest_matches_event": bool, "digests":[{"alg":"SHA-384",
+// "digest":hex}], "event": base64 data, "index": n, "type_name": "EV_..."}]. `details`
+// has "string" for the event types whose data is text (EV_POST_CODE, EV_ACTION,
+// EV_EFI_ACTION, EV_COMPACT_HASH, EV_OMIT_BOOT_DEVICE_EVENTS, EV_PLATFORM_CONFIG_FLAGS,
+// EV_IPL, EV_EFI_PLATFORM_FIRMWARE_BLOB2, EV_EFI_HANDOFF_TABLES2) and is empty for all
+// other types (EFI variable and device-path decoding is not implemented).
+json::Json ccelEventsJson(const CcelLog& log);
+
+}  // namespace cocoon::verify::tdx
