@@ -36,10 +36,17 @@ void notify(PullObserver* observer, std::size_t index, LayerState state, std::ui
   }
 }
 
+// A manifest as fetched, checked against its expected digest, and parsed.
+struct FetchedDocument {
+  oci::ManifestDocument doc;
+  oci::Digest digest;
+  Bytes body;
+};
+
 // Fetches a manifest by tag or digest; when `expected` is given the bytes must hash to it.
-Result<std::pair<oci::ManifestDocument, oci::Digest>> fetchManifest(
-    ImageSource& source, std::string_view reference, const std::optional<oci::Digest>& expected,
-    const oci::ManifestLimits& limits) {
+Result<FetchedDocument> fetchManifest(ImageSource& source, std::string_view reference,
+                                      const std::optional<oci::Digest>& expected,
+                                      const oci::ManifestLimits& limits) {
   COCOON_ASSIGN_OR_RETURN(FetchedManifest fetched, source.manifest(reference, limits.max_bytes));
   oci::Digest actual = oci::computeDigest(
       fetched.body, expected ? expected->algorithm : crypto::DigestAlgorithm::kSha256);
@@ -48,7 +55,7 @@ Result<std::pair<oci::ManifestDocument, oci::Digest>> fetchManifest(
   }
   COCOON_ASSIGN_OR_RETURN(oci::ManifestDocument doc,
                           oci::parseManifest(fetched.body, fetched.content_type, limits));
-  return std::pair{std::move(doc), std::move(actual)};
+  return FetchedDocument{std::move(doc), std::move(actual), std::move(fetched.body)};
 }
 
 // What one layer's pass needs.
@@ -252,14 +259,16 @@ Result<ResolvedImage> resolveImage(ImageSource& source, const oci::Reference& re
   COCOON_ASSIGN_OR_RETURN(auto top,
                           withContext(fetchManifest(source, wanted, ref.digest, manifest_limits),
                                       "manifest " + wanted));
-  out.manifest_digest = top.second;
-  if (auto* index = std::get_if<oci::ImageIndex>(&top.first)) {
+  out.manifest_digest = top.digest;
+  out.top_digest = top.digest;
+  out.top_manifest = std::move(top.body);
+  if (auto* index = std::get_if<oci::ImageIndex>(&top.doc)) {
     COCOON_ASSIGN_OR_RETURN(oci::Descriptor entry, oci::selectManifest(*index, platform));
     COCOON_ASSIGN_OR_RETURN(
         auto platform_doc,
         withContext(fetchManifest(source, entry.digest.toString(), entry.digest, manifest_limits),
                     "manifest " + entry.digest.toString()));
-    auto* m = std::get_if<oci::ImageManifest>(&platform_doc.first);
+    auto* m = std::get_if<oci::ImageManifest>(&platform_doc.doc);
     if (m == nullptr) {
       return fail(Code::kInvalidArgument, "index entry {} is an index, not an image manifest",
                   entry.digest);
@@ -267,7 +276,7 @@ Result<ResolvedImage> resolveImage(ImageSource& source, const oci::Reference& re
     out.manifest = std::move(*m);
     out.manifest_digest = entry.digest;
   } else {
-    out.manifest = std::get<oci::ImageManifest>(std::move(top.first));
+    out.manifest = std::get<oci::ImageManifest>(std::move(top.doc));
   }
   // Config: digest-checked before it is parsed.
   const auto& config = out.manifest.config;
@@ -338,6 +347,11 @@ Result<PullResult> pullImage(ImageSource& source, const oci::Reference& ref,
   COCOON_ASSIGN_OR_RETURN(
       ResolvedImage resolved,
       resolveImage(source, ref, options.platform, options.manifest_limits, options.config_limits));
+  if (options.policy != nullptr) {
+    COCOON_TRY(
+        withContext(options.policy->check(source, ref, resolved.top_digest, resolved.top_manifest),
+                    "signature policy"));
+  }
   result.manifest_digest = resolved.manifest_digest;
   result.config_digest = resolved.config_digest;
   result.config = std::move(resolved.config);

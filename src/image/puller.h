@@ -51,6 +51,21 @@ class DecryptProvider {
       const oci::Descriptor& descriptor) = 0;
 };
 
+// Decides whether an image may be pulled: the signature policy (image-trust issue #4,
+// image/trust/). Implementations are called from the pulling thread only.
+class ImagePolicyCheck {
+ public:
+  virtual ~ImagePolicyCheck() = default;
+  // Called once per pull, after the top-level manifest -- the one `ref` names, an index for
+  // a multi-arch image, since that is what signers sign -- was fetched and checked against
+  // ref's digest, and before any layer is fetched. `manifest_digest` is its digest and
+  // `manifest` its exact bytes. `source` may be asked for signature attachments.
+  // Errors: kPermissionDenied naming the scope and the requirement that refused the image;
+  // any other error (an unreadable key, a transport failure) also fails the pull.
+  virtual Status check(ImageSource& source, const oci::Reference& ref,
+                       const oci::Digest& manifest_digest, ByteSpan manifest) const = 0;
+};
+
 struct PullOptions {
   oci::Platform platform = oci::hostPlatform();
   // The bundle directory: gets rootfs/ and config.json. Created if missing; must not
@@ -67,6 +82,9 @@ struct PullOptions {
   unpack::UnpackOptions unpack_options;
   PullObserver* observer = nullptr;    // optional
   DecryptProvider* decrypt = nullptr;  // optional; encrypted layers fail without it
+  // Optional; when set, an image it refuses is not pulled (nothing is written to the store
+  // or to dest).
+  const ImagePolicyCheck* policy = nullptr;
 };
 
 struct PulledLayer {
@@ -90,7 +108,8 @@ struct PullResult {
 
 // Pulls `ref` from `source` into `store` and makes the bundle at options.dest.
 // Errors carry the context of the step that failed (manifest, config, "layer 2/5 sha256:..",
-// bundle); codes: those of the source (kNotFound, kUnauthenticated, transport),
+// bundle); codes: those of options.policy (kPermissionDenied: refused by the signature
+// policy), those of the source (kNotFound, kUnauthenticated, transport),
 // kDataLoss (digest or size mismatch, truncated or corrupt layer), kInvalidArgument
 // (malformed manifest/config, hostile tar entry), kUnimplemented (schema 1),
 // kFailedPrecondition (encrypted layer without a DecryptProvider), kAlreadyExists (dest
@@ -102,6 +121,9 @@ Result<PullResult> pullImage(ImageSource& source, const oci::Reference& ref,
 // The manifest (for `platform`, through the index if there is one) and config of an image,
 // each checked against its digest; no layer is fetched. Errors as pullImage's first steps.
 struct ResolvedImage {
+  // The manifest `ref` names (an index for a multi-arch image), exactly as fetched.
+  oci::Digest top_digest;
+  Bytes top_manifest;
   oci::Digest manifest_digest;
   oci::ImageManifest manifest;
   oci::Digest config_digest;
