@@ -52,6 +52,9 @@ std::string primaryFingerprint(gpgme_ctx_t ctx, const char* fpr) {
 Result<std::unique_ptr<GpgKeyring>> GpgKeyring::create(const std::vector<Bytes>& keys) {
   initGpgme();
   COCOON_ASSIGN_OR_RETURN(TempDir home, TempDir::create("cocoon-gnupg"));
+  // Public keys and verification need no gpg-agent; without this, gpg starts one per
+  // keyring and it outlives the call.
+  COCOON_TRY(writeFileAtomic(home.path() / "gpg.conf", asBytes("no-autostart\n"), 0600));
   gpgme_ctx_t ctx = nullptr;
   if (auto err = gpgme_new(&ctx); err != 0) {
     return fail(Code::kInternal, "gpgme_new: {}", gpgError(err));

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: Apache-2.0
+// Signed pulls against real peers: a docker-registry on loopback, images signed by
+// `skopeo copy --sign-by` with a throwaway GPG key (lookaside written through registries.d
+// lookaside-staging), and cosign-format attachments made with openssl and pushed by skopeo.
+// Each TEST covers one signature kind with all its cases, because ctest runs every test in
+// its own process and the peers are set up per process.
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "common/encoding.h"
+#include "common/files.h"
+#include "crypto/digest.h"
+#include "http/curl_client.h"
+#include "http/peer_process.h"
+#include "image/open_source.h"
+#include "image/trust/enforcer.h"
+#include "image/trust/signature_sources.h"
+#include "support/expect.h"
+
+namespace cocoon::image::trust {
+namespace {
+
+using cocoon::test::expectError;
+using cocoon::test::PeerProcess;
+using cocoon::test::runTool;
+namespace fs = std::filesystem;
+
+constexpr std::chrono::seconds kStartTimeout{30};
+
+Status writeText(const fs::path& path, std::string_view text) {
+  return writeFileAtomic(path, asBytes(text));
+}
+
+// One registry, one small image in an OCI layout, and a GNUPGHOME with two signing keys.
+class SignedPull : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = TempDir::create("signed-pull");
+    ASSERT_TRUE(dir);
+    dir_.emplace(std::move(*dir));
+    const fs::path d = dir_->path();
+    ASSERT_TRUE(writeText(d / "registry.yml",
+                          fmt::format("version: 0.1\nlog:\n  level: info\n  accesslog:\n"
+                                      "    disabled: true\nstorage:\n  filesystem:\n"
+                                      "    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:0\n",
+                                      (d / "storage").string())));
+    auto peer = PeerProcess::start({"docker-registry", "serve", (d / "registry.yml").string()});
+    ASSERT_TRUE(peer) << peer.error().toString();
+    registry_ = std::move(*peer);
+    auto host = registry_->waitForLine("listening on (127\\.0\\.0\\.1:[0-9]+)", kStartTimeout);
+    ASSERT_TRUE(host) << host.error().toString();
+    host_ = *host;
+    ASSERT_TRUE(
+        writeText(d / "registries.conf",
+                  fmt::format("[[registry]]\nlocation = \"{}\"\ninsecure = true\n", host_)));
+    // A one-layer image (umoci), the thing every case signs and pulls.
+    const std::string layout = (d / "layout").string();
+    ASSERT_TRUE(tool({"umoci", "init", "--layout", layout}));
+    ASSERT_TRUE(tool({"umoci", "new", "--image", layout + ":v1"}));
+    ASSERT_TRUE(tool({"umoci", "config", "--image", layout + ":v1", "--config.cmd", "/hello"}));
+    ASSERT_TRUE(tool({"umoci", "unpack", "--image", layout + ":v1", (d / "bundle").string()}));
+    ASSERT_TRUE(writeText(d / "bundle/rootfs/hello.txt", "signed hello\n"));
+    ASSERT_TRUE(tool({"umoci", "repack", "--image", layout + ":v1", (d / "bundle").string()}));
+    auto store = LayerStore::open(d / "store");
+    ASSERT_TRUE(store);
+    store_.emplace(std::move(*store));
+  }
+
+  void TearDown() override {
+    if (gpg_started_) {
+      (void)runTool({"gpgconf", "--homedir", gnupgHome().string(), "--kill", "all"});
+    }
+  }
+
+  fs::path gnupgHome() const { return dir_->path() / "gnupg"; }
+
+  static Status tool(const std::vector<std::string>& argv) {
+    auto r = runTool(argv);
+    if (!r) {
+      return fail(r.error());
+    }
+    return okStatus();
+  }
+
+  // Generates an ed25519 signing key in the test GNUPGHOME; returns its fingerprint and
+  // writes its armoured public key to `pub`.
+  Result<std::string> makeGpgKey(const std::string& uid, const fs::path& pub) {
+    COCOON_TRY(createDirectories(gnupgHome()));
+    fs::permissions(gnupgHome(), fs::perms::owner_all, fs::perm_options::replace);
+    gpg_started_ = true;
+    const std::string home = gnupgHome().string();
+    COCOON_TRY(tool({"gpg", "--homedir", home, "--batch", "--passphrase", "", "--quick-gen-key",
+                     uid, "ed25519", "sign", "never"}));
+    COCOON_ASSIGN_OR_RETURN(std::string listing, runTool({"gpg", "--homedir", home, "--with-colons",
+                                                          "--list-keys", uid}));
+    std::size_t at = listing.find("\nfpr:");
+    if (at == std::string::npos) {
+      return fail(Code::kInternal, "no fingerprint in gpg --list-keys output");
+    }
+    std::string fpr = listing.substr(at + 1);
+    fpr = fpr.substr(0, fpr.find('\n'));
+    fpr.pop_back();  // the trailing ':'
+    fpr = fpr.substr(fpr.rfind(':') + 1);
+    COCOON_ASSIGN_OR_RETURN(std::string armoured,
+                            runTool({"gpg", "--homedir", home, "--armor", "--export", fpr}));
+    COCOON_TRY(writeText(pub, armoured));
+    return fpr;
+  }
+
+  // Pushes the layout image to `repo`:v1, signed by `sign_by` when given (GNUPGHOME and a
+  // registries.d that stages signatures in lookaside()). Returns the manifest digest.
+  Result<std::string> push(const std::string& repo, const std::string& sign_by = "") {
+    const fs::path rd = dir_->path() / "sign-registries.d";
+    COCOON_TRY(createDirectories(rd));
+    COCOON_TRY(writeText(
+        rd / "sign.yaml",
+        fmt::format("default-docker:\n  lookaside-staging: file://{}\n", lookaside().string())));
+    std::vector<std::string> argv{"env",       "GNUPGHOME=" + gnupgHome().string(),
+                                  "skopeo",    "--registries.d",
+                                  rd.string(), "copy",
+                                  "--quiet",   "--dest-tls-verify=false"};
+    if (!sign_by.empty()) {
+      argv.insert(argv.end(), {"--sign-by", sign_by});
+    }
+    argv.insert(argv.end(), {"oci:" + (dir_->path() / "layout").string() + ":v1",
+                             fmt::format("docker://{}/{}:v1", host_, repo)});
+    COCOON_TRY(tool(argv));
+    COCOON_ASSIGN_OR_RETURN(std::string raw,
+                            runTool({"skopeo", "inspect", "--raw", "--tls-verify=false",
+                                     fmt::format("docker://{}/{}:v1", host_, repo)}));
+    return oci::computeDigest(asBytes(raw)).toString();
+  }
+
+  fs::path lookaside() const { return dir_->path() / "lookaside"; }
+
+  // Pulls host/<image> under `policy` and `registries_d` (YAML); checks that a refused pull
+  // left no bundle behind.
+  Result<PullResult> pullWith(const std::string& image, const std::string& policy,
+                              const std::string& registries_d, http::HttpClient* http = nullptr) {
+    COCOON_ASSIGN_OR_RETURN(Policy parsed, parsePolicy(policy));
+    RegistriesD config;
+    COCOON_TRY(parseRegistriesDYaml(registries_d, "test.yaml", config));
+    PolicyEnforcer enforcer(std::move(parsed), std::move(config), PolicyTarget{}, http);
+    SourceOptions source_options;
+    source_options.registries_conf = dir_->path() / "registries.conf";
+    source_options.auth_file = dir_->path() / "no-auth.json";
+    COCOON_ASSIGN_OR_RETURN(OpenedSource opened,
+                            openImageSource(host_ + "/" + image, source_options));
+    PullOptions options;
+    options.dest = dir_->path() / fmt::format("pulled-{}", ++pulls_);
+    options.flatten = true;
+    options.policy = &enforcer;
+    auto result = pullImage(*opened.source, opened.reference, *store_, options);
+    if (!result) {
+      EXPECT_FALSE(fs::exists(options.dest / "rootfs")) << options.dest;
+      EXPECT_FALSE(fs::exists(options.dest / "config.json")) << options.dest;
+    }
+    return result;
+  }
+
+  std::string policyFor(const std::string& scope, const std::string& requirement) const {
+    return fmt::format(R"({{"default": [{{"type": "reject"}}], "transports": {{"docker": {{
+        "{}/{}": [{}]}}}}}})",
+                       host_, scope, requirement);
+  }
+
+  std::optional<TempDir> dir_;
+  std::unique_ptr<PeerProcess> registry_;
+  std::string host_;
+  std::optional<LayerStore> store_;
+  bool gpg_started_ = false;
+  int pulls_ = 0;
+};
+
+TEST_F(SignedPull, GpgSimpleSigningFromTheLookaside) {
+  const fs::path pub = dir_->path() / "signer.asc";
+  const fs::path other_pub = dir_->path() / "other.asc";
+  auto fpr = makeGpgKey("Cocoon Signer <signer@example.com>", pub);
+  ASSERT_TRUE(fpr) << fpr.error().toString();
+  ASSERT_TRUE(makeGpgKey("Someone Else <else@example.com>", other_pub));
+  auto digest = push("test/signed", *fpr);
+  ASSERT_TRUE(digest) << digest.error().toString();
+  ASSERT_TRUE(push("test/unsigned"));
+  ASSERT_TRUE(push("test/tampered", *fpr));
+  const std::string read_lookaside =
+      fmt::format("default-docker:\n  lookaside: file://{}\n", lookaside().string());
+  const std::string signed_by =
+      fmt::format(R"({{"type": "signedBy", "keyType": "GPGKeys", "keyPath": "{}"}})", pub.string());
+
+  {
+    SCOPED_TRACE("matching key and identity");
+    auto r = pullWith("test/signed:v1", policyFor("test", signed_by), read_lookaside);
+    ASSERT_TRUE(r) << r.error().toString();
+    EXPECT_TRUE(fs::exists(dir_->path() / "pulled-1/rootfs/hello.txt"));
+  }
+  {
+    SCOPED_TRACE("by digest: the repository must match");
+    auto r =
+        pullWith("test/signed@" + *digest, policyFor("test/signed", signed_by), read_lookaside);
+    ASSERT_TRUE(r) << r.error().toString();
+  }
+  {
+    SCOPED_TRACE("keyData instead of keyPath");
+    auto key = readFile(pub, 1 << 20);
+    ASSERT_TRUE(key);
+    auto r = pullWith("test/signed:v1",
+                      policyFor("test", fmt::format(R"({{"type": "signedBy", "keyType": "GPGKeys",
+                                                          "keyData": "{}"}})",
+                                                    base64Encode(*key))),
+                      read_lookaside);
+    ASSERT_TRUE(r) << r.error().toString();
+  }
+  {
+    SCOPED_TRACE("wrong key");
+    auto r = pullWith("test/signed:v1",
+                      policyFor("test", fmt::format(R"({{"type": "signedBy", "keyType": "GPGKeys",
+                                                          "keyPath": "{}"}})",
+                                                    other_pub.string())),
+                      read_lookaside);
+    expectError(r, Code::kPermissionDenied, "which is not among the policy's keys");
+    if (!r) {
+      EXPECT_EQ(r.error().context, std::vector<std::string>{"signature policy"});
+      EXPECT_THAT(r.error().message,
+                  ::testing::HasSubstr(fmt::format(
+                      "{}/test/signed:v1 refused by transports.docker[\"{}/test\"][0] signedBy",
+                      host_, host_)));
+    }
+  }
+  {
+    SCOPED_TRACE("wrong identity");
+    auto r = pullWith("test/signed:v1",
+                      policyFor("test", fmt::format(R"({{"type": "signedBy", "keyType": "GPGKeys",
+            "keyPath": "{}", "signedIdentity": {{"type": "exactReference",
+            "dockerReference": "{}/test/other:v1"}}}})",
+                                                    pub.string(), host_)),
+                      read_lookaside);
+    expectError(r, Code::kPermissionDenied,
+                fmt::format("signature identity \"{}/test/signed:v1\" does not match", host_));
+  }
+  {
+    SCOPED_TRACE("a signature replayed onto another repository");
+    const std::string sub = "@" + std::string(*digest).replace(6, 1, "=");
+    ASSERT_TRUE(createDirectories(lookaside() / ("test/unsigned" + sub)));
+    fs::copy_file(lookaside() / ("test/signed" + sub) / "signature-1",
+                  lookaside() / ("test/unsigned" + sub) / "signature-1");
+    auto r = pullWith("test/unsigned:v1", policyFor("test", signed_by), read_lookaside);
+    expectError(r, Code::kPermissionDenied,
+                fmt::format("signature identity \"{}/test/signed:v1\" does not match {}/test/"
+                            "unsigned:v1",
+                            host_, host_));
+    fs::remove_all(lookaside() / ("test/unsigned" + sub));
+  }
+  {
+    SCOPED_TRACE("unsigned");
+    auto r = pullWith("test/unsigned:v1", policyFor("test", signed_by), read_lookaside);
+    expectError(r, Code::kPermissionDenied, "no GPG signatures for " + *digest);
+  }
+  {
+    SCOPED_TRACE("tampered signature");
+    const fs::path sig =
+        lookaside() / ("test/tampered@" + std::string(*digest).replace(6, 1, "=")) / "signature-1";
+    auto bytes = readFile(sig, 1 << 20);
+    ASSERT_TRUE(bytes);
+    (*bytes)[bytes->size() - 8] ^= 0x01;
+    ASSERT_TRUE(writeFileAtomic(sig, *bytes));
+    auto r = pullWith("test/tampered:v1", policyFor("test", signed_by), read_lookaside);
+    expectError(r, Code::kPermissionDenied, "signature-1: ");
+  }
+  {
+    SCOPED_TRACE("reject");
+    auto r = pullWith("test/signed:v1", policyFor("test/signed:v1", R"({"type": "reject"})"),
+                      read_lookaside);
+    expectError(r, Code::kPermissionDenied,
+                fmt::format("refused by transports.docker[\"{}/test/signed:v1\"][0] reject: the "
+                            "policy rejects this image",
+                            host_));
+  }
+  {
+    SCOPED_TRACE("all requirements of the scope must hold");
+    auto r = pullWith("test/signed:v1", policyFor("test", signed_by + R"(, {"type": "reject"})"),
+                      read_lookaside);
+    expectError(r, Code::kPermissionDenied, "[1] reject");
+  }
+  {
+    SCOPED_TRACE("lookaside over http");
+    auto server = PeerProcess::start({"python3", "-u", "-m", "http.server", "0", "--bind",
+                                      "127.0.0.1", "--directory", lookaside().string()});
+    ASSERT_TRUE(server) << server.error().toString();
+    auto port = (*server)->waitForLine("port ([0-9]+)", kStartTimeout);
+    ASSERT_TRUE(port) << port.error().toString();
+    auto http = http::makeCurlHttpClient({});
+    ASSERT_TRUE(http);
+    auto r = pullWith(
+        "test/signed:v1", policyFor("test", signed_by),
+        fmt::format("docker:\n  {}/test:\n    lookaside: http://127.0.0.1:{}/\n", host_, *port),
+        http->get());
+    ASSERT_TRUE(r) << r.error().toString();
+  }
+}
+
+}  // namespace
+}  // namespace cocoon::image::trust
