@@ -134,6 +134,74 @@ class SignedPull : public ::testing::Test {
     return oci::computeDigest(asBytes(raw)).toString();
   }
 
+  // An EC P-256 key pair made by openssl: <name>.pem (private) and <name>.pub.pem.
+  Status makeEcKey(const std::string& name) {
+    const std::string key = (dir_->path() / (name + ".pem")).string();
+    COCOON_TRY(
+        tool({"openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key}));
+    return tool({"openssl", "ec", "-in", key, "-pubout", "-out",
+                 (dir_->path() / (name + ".pub.pem")).string()});
+  }
+
+  // Signs a cosign payload for `digest` claiming `identity` with key `name` (openssl, checked
+  // with `openssl dgst -verify`), and pushes it as `repo`'s `sha256-<hex>.sig` attachment
+  // with skopeo. `tamper` changes the payload after it was signed.
+  Status pushCosignSignature(const std::string& repo, const std::string& digest,
+                             const std::string& identity, const std::string& name,
+                             bool tamper = false) {
+    const fs::path d = dir_->path() / ("cosign-" + repo.substr(repo.rfind('/') + 1));
+    COCOON_TRY(createDirectories(d / "layout/blobs/sha256"));
+    std::string payload = fmt::format(
+        R"({{"critical":{{"identity":{{"docker-reference":"{}"}},"image":{{"docker-manifest-)"
+        R"(digest":"{}"}},"type":"cosign container image signature"}},"optional":null}})",
+        identity, digest);
+    COCOON_TRY(writeText(d / "payload", payload));
+    const std::string key = (dir_->path() / (name + ".pem")).string();
+    COCOON_TRY(tool({"openssl", "dgst", "-sha256", "-sign", key, "-out", (d / "sig").string(),
+                     (d / "payload").string()}));
+    COCOON_ASSIGN_OR_RETURN(std::string verified,
+                            runTool({"openssl", "dgst", "-sha256", "-verify",
+                                     (dir_->path() / (name + ".pub.pem")).string(), "-signature",
+                                     (d / "sig").string(), (d / "payload").string()}));
+    if (verified.find("Verified OK") == std::string::npos) {
+      return fail(Code::kInternal, "openssl does not verify the cosign signature: {}", verified);
+    }
+    COCOON_ASSIGN_OR_RETURN(Bytes sig, readFile(d / "sig", 1 << 16));
+    if (tamper) {
+      payload.replace(payload.find(":v1"), 3, ":v2");
+    }
+    auto blob = [&](std::string_view bytes) -> Result<std::string> {
+      std::string hex = hexEncode(crypto::sha256(asBytes(bytes)));
+      COCOON_TRY(writeText(d / "layout/blobs/sha256" / hex, bytes));
+      return fmt::format(R"("size":{},"digest":"sha256:{}")", bytes.size(), hex);
+    };
+    COCOON_ASSIGN_OR_RETURN(std::string payload_desc, blob(payload));
+    COCOON_ASSIGN_OR_RETURN(std::string config_desc, blob(R"({"architecture":"","os":"",)"
+                                                          R"("rootfs":{"type":"layers",)"
+                                                          R"("diff_ids":[]},"config":{}})"));
+    COCOON_ASSIGN_OR_RETURN(
+        std::string manifest_desc,
+        blob(fmt::format(R"({{"schemaVersion":2,"mediaType":"{}","config":{{"mediaType":"{}",{}}},)"
+                         R"("layers":[{{"mediaType":"{}",{},"annotations":{{"{}":"{}"}}}}]}})",
+                         oci::kOciManifest, oci::kOciConfig, config_desc,
+                         kCosignSimpleSigningMediaType, payload_desc, kCosignSignatureAnnotation,
+                         base64Encode(sig))));
+    auto parsed = oci::parseDigest(digest);
+    if (!parsed) {
+      return fail(parsed.error());
+    }
+    const std::string tag = sigstoreTag(*parsed);
+    COCOON_TRY(writeText(d / "layout/oci-layout", R"({"imageLayoutVersion":"1.0.0"})"));
+    COCOON_TRY(
+        writeText(d / "layout/index.json",
+                  fmt::format(R"({{"schemaVersion":2,"manifests":[{{"mediaType":"{}",{},)"
+                              R"("annotations":{{"org.opencontainers.image.ref.name":"{}"}}}}]}})",
+                              oci::kOciManifest, manifest_desc, tag)));
+    return tool({"skopeo", "copy", "--quiet", "--dest-tls-verify=false",
+                 "oci:" + (d / "layout").string() + ":" + tag,
+                 fmt::format("docker://{}/{}:{}", host_, repo, tag)});
+  }
+
   fs::path lookaside() const { return dir_->path() / "lookaside"; }
 
   // Pulls host/<image> under `policy` and `registries_d` (YAML); checks that a refused pull
@@ -298,6 +366,99 @@ TEST_F(SignedPull, GpgSimpleSigningFromTheLookaside) {
         fmt::format("docker:\n  {}/test:\n    lookaside: http://127.0.0.1:{}/\n", host_, *port),
         http->get());
     ASSERT_TRUE(r) << r.error().toString();
+  }
+}
+
+TEST_F(SignedPull, SigstoreAttachments) {
+  ASSERT_TRUE(makeEcKey("cosign"));
+  ASSERT_TRUE(makeEcKey("other"));
+  auto digest = push("test/cosigned");
+  ASSERT_TRUE(digest) << digest.error().toString();
+  ASSERT_TRUE(push("test/unsigned"));
+  ASSERT_TRUE(push("test/tampered"));
+  ASSERT_TRUE(push("test/other-key"));
+  ASSERT_TRUE(pushCosignSignature("test/cosigned", *digest, host_ + "/test/cosigned:v1", "cosign"));
+  ASSERT_TRUE(
+      pushCosignSignature("test/tampered", *digest, host_ + "/test/tampered:v1", "cosign", true));
+  ASSERT_TRUE(
+      pushCosignSignature("test/other-key", *digest, host_ + "/test/other-key:v1", "other"));
+  const std::string attachments =
+      fmt::format("docker:\n  {}/test:\n    use-sigstore-attachments: true\n", host_);
+  const fs::path pub = dir_->path() / "cosign.pub.pem";
+  const std::string sigstore =
+      fmt::format(R"({{"type": "sigstoreSigned", "keyPath": "{}"}})", pub.string());
+
+  {
+    SCOPED_TRACE("matching key and identity");
+    auto r = pullWith("test/cosigned:v1", policyFor("test", sigstore), attachments);
+    ASSERT_TRUE(r) << r.error().toString();
+    EXPECT_EQ(r->manifest_digest.toString(), *digest);
+  }
+  {
+    SCOPED_TRACE("keyData, by digest");
+    auto key = readFile(pub, 1 << 16);
+    ASSERT_TRUE(key);
+    auto r =
+        pullWith("test/cosigned@" + *digest,
+                 policyFor("test", fmt::format(R"({{"type": "sigstoreSigned", "keyData": "{}"}})",
+                                               base64Encode(*key))),
+                 attachments);
+    ASSERT_TRUE(r) << r.error().toString();
+  }
+  {
+    SCOPED_TRACE("attachments not enabled in registries.d");
+    auto r = pullWith("test/cosigned:v1", policyFor("test", sigstore), "");
+    expectError(r, Code::kPermissionDenied,
+                "(registries.d does not enable use-sigstore-attachments for it)");
+  }
+  {
+    SCOPED_TRACE("wrong key");
+    auto r = pullWith("test/other-key:v1", policyFor("test", sigstore), attachments);
+    expectError(r, Code::kPermissionDenied, "no signature satisfies it; signature 1: ");
+  }
+  {
+    SCOPED_TRACE("wrong identity");
+    auto r = pullWith("test/cosigned:v1",
+                      policyFor("test", fmt::format(R"({{"type": "sigstoreSigned", "keyPath": "{}",
+            "signedIdentity": {{"type": "matchExact"}}}})",
+                                                    pub.string())),
+                      attachments);
+    ASSERT_TRUE(r) << r.error().toString();
+    r = pullWith("test/cosigned:v1",
+                 policyFor("test", fmt::format(R"({{"type": "sigstoreSigned", "keyPath": "{}",
+            "signedIdentity": {{"type": "exactRepository", "dockerRepository": "{}/test/x"}}}})",
+                                               pub.string(), host_)),
+                 attachments);
+    expectError(r, Code::kPermissionDenied,
+                fmt::format("signature identity \"{}/test/cosigned:v1\" does not match", host_));
+  }
+  {
+    SCOPED_TRACE("unsigned");
+    auto r = pullWith("test/unsigned:v1", policyFor("test", sigstore), attachments);
+    expectError(r, Code::kPermissionDenied, "no sigstore signatures for " + *digest);
+  }
+  {
+    SCOPED_TRACE("tampered payload");
+    auto r = pullWith("test/tampered:v1", policyFor("test", sigstore), attachments);
+    expectError(r, Code::kPermissionDenied, "signature 1: ");
+  }
+  {
+    SCOPED_TRACE("reject");
+    auto r = pullWith("test/cosigned:v1", policyFor("test", R"({"type": "reject"})"), attachments);
+    expectError(r, Code::kPermissionDenied, "reject: the policy rejects this image");
+  }
+  {
+    SCOPED_TRACE("a key type cosign signatures cannot have");
+    ASSERT_TRUE(tool({"openssl", "ecparam", "-name", "secp384r1", "-genkey", "-noout", "-out",
+                      (dir_->path() / "p384.pem").string()}));
+    ASSERT_TRUE(tool({"openssl", "ec", "-in", (dir_->path() / "p384.pem").string(), "-pubout",
+                      "-out", (dir_->path() / "p384.pub.pem").string()}));
+    auto r =
+        pullWith("test/cosigned:v1",
+                 policyFor("test", fmt::format(R"({{"type": "sigstoreSigned", "keyPath": "{}"}})",
+                                               (dir_->path() / "p384.pub.pem").string())),
+                 attachments);
+    expectError(r, Code::kUnimplemented, "sigstore public key of type P-384 is not supported");
   }
 }
 
