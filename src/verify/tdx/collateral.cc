@@ -228,13 +228,14 @@ Result<TimePoint> parseUtcTime(std::string_view text) {
       consumed != 20 || z != 'Z') {
     return fail(Code::kInvalidArgument, "time '{}' is not YYYY-MM-DDTHH:MM:SSZ", text);
   }
-  using namespace std::chrono;
-  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)},
-                           day{static_cast<unsigned>(d)}};
+  const std::chrono::year_month_day ymd{std::chrono::year{y},
+                                        std::chrono::month{static_cast<unsigned>(mo)},
+                                        std::chrono::day{static_cast<unsigned>(d)}};
   if (!ymd.ok() || h > 23 || mi > 59 || s > 59 || h < 0 || mi < 0 || s < 0) {
     return fail(Code::kInvalidArgument, "time '{}' is not a valid date and time", text);
   }
-  return TimePoint(sys_days(ymd)) + hours(h) + minutes(mi) + seconds(s);
+  return TimePoint(std::chrono::sys_days(ymd)) + std::chrono::hours(h) + std::chrono::minutes(mi) +
+         std::chrono::seconds(s);
 }
 
 Result<TcbInfo> parseTcbInfo(std::string_view document, const crypto::Key& signer) {

@@ -5,9 +5,14 @@
 
 #include <filesystem>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "crypto/x509.h"
+
+namespace cocoon::http {
+class HttpClient;
+}  // namespace cocoon::http
 
 namespace cocoon::verify {
 
@@ -17,6 +22,11 @@ struct TdxTrustConfig {
   // the quote's FMSPC) quotes still verify up to the Intel root and the claim
   // tdx.tcb_status is "Unknown", for policy to judge.
   std::optional<std::filesystem::path> collateral_dir;
+  // Non-null allows fetching collateral from Intel PCS or a PCCS at `pcs_url` (see
+  // tdx::PcsCollateralSource); fetched documents are written to collateral_dir when set.
+  // Not owned; must outlive the verifier. Null: nothing leaves the machine.
+  http::HttpClient* pcs_client = nullptr;
+  std::string pcs_url = "https://api.trustedservices.intel.com";
   // Refuse quotes without collateral instead of claiming tcb_status "Unknown".
   bool require_collateral = false;
   // Accept TDs whose TD attributes have the DEBUG bit set (their memory is readable by

@@ -14,6 +14,7 @@
 #include "verify/tdx/ccel.h"
 #include "verify/tdx/claims.h"
 #include "verify/tdx/pck.h"
+#include "verify/tdx/pcs.h"
 #include "verify/tdx/quote.h"
 #include "verify/tdx/roots.h"
 
@@ -183,7 +184,10 @@ TdxVerifier::TdxVerifier(TdxTrustConfig trust) : trust_(std::move(trust)) {
   if (!trust_.tcb_signing_certificate) {
     trust_.tcb_signing_certificate = intelTcbSigningCertificate();
   }
-  if (trust_.collateral_dir) {
+  if (trust_.pcs_client != nullptr) {
+    collateral_ = std::make_unique<PcsCollateralSource>(*trust_.pcs_client, trust_.pcs_url,
+                                                        trust_.collateral_dir);
+  } else if (trust_.collateral_dir) {
     collateral_ = std::make_unique<DirectoryCollateralSource>(*trust_.collateral_dir);
   }
 }

@@ -6,6 +6,7 @@
 #include "common/encoding.h"
 #include "common/files.h"
 #include "crypto/digest.h"
+#include "http/client.h"
 #include "verify/tdx/builders.h"
 #include "verify/tdx/ccel.h"
 #include "verify/tdx/claims.h"
@@ -230,6 +231,69 @@ TEST(TdxVerifier, RefusesTamperedCollateralAndOtherPlatforms) {
   r = TdxVerifier(trust).verify(evidenceJson(*bytes),
                                 expectFor(*bytes, at("2025-11-01T00:00:00Z")));
   expectFailure(r, VerifyReason::kCertificateInvalid, "TCB info signature does not verify");
+}
+
+// A PCS that serves the real collateral (and 404 for CRLs), counting requests.
+class FakePcs final : public http::HttpClient {
+ public:
+  Result<http::Response> send(const http::Request& request, std::size_t) override {
+    urls.push_back(request.url);
+    http::Response r;
+    r.status = status;
+    if (request.url.ends_with("/tdx/certification/v4/tcb?fmspc=00A06D080000")) {
+      r.body = *test::evidenceFile("tdx/tcbInfo.json");
+    } else if (request.url.ends_with("/tdx/certification/v4/qe/identity")) {
+      r.body = *test::evidenceFile("tdx/enclaveIdentity.json");
+    } else if (status == 200) {
+      r.status = 404;
+    }
+    return r;
+  }
+  Result<http::Response> stream(const http::Request&, const http::HeadCallback&,
+                                const http::ChunkCallback&) override {
+    return fail(Code::kUnimplemented, "not used");
+  }
+  int status = 200;
+  std::vector<std::string> urls;
+};
+
+TEST(TdxVerifier, FetchesCollateralFromPcsOnceAndCachesItOnDisk) {
+  LOAD_OR_SKIP(bytes, "tdx/tdx_quote_6.dat");
+  if (!realCollateral()) {
+    GTEST_SKIP() << "collateral vectors not found";
+  }
+  auto dir = TempDir::create("tdx-pcs");
+  ASSERT_TRUE(dir);
+  FakePcs pcs;
+  TdxTrustConfig trust;
+  trust.pcs_client = &pcs;
+  trust.pcs_url = "https://pccs.test:8081/";
+  trust.collateral_dir = dir->path();
+  const TdxVerifier verifier(trust);
+  const Expectations e = expectFor(*bytes, at("2025-11-01T00:00:00Z"));
+  for (int i = 0; i < 2; ++i) {
+    auto r = verifier.verify(evidenceJson(*bytes), e);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->claims["tdx.tcb_status"], "OutOfDate");
+  }
+  EXPECT_EQ(pcs.urls.size(), 4u);  // TCB info, QE identity, two CRLs: once
+  EXPECT_EQ(pcs.urls[0], "https://pccs.test:8081/tdx/certification/v4/tcb?fmspc=00A06D080000");
+  // The directory now serves offline runs.
+  trust.pcs_client = nullptr;
+  auto offline = TdxVerifier(trust).verify(evidenceJson(*bytes), e);
+  ASSERT_TRUE(offline) << offline.error().message;
+  EXPECT_EQ(offline->claims["tdx.tcb_status"], "OutOfDate");
+}
+
+TEST(TdxVerifier, PcsErrorIsReported) {
+  LOAD_OR_SKIP(bytes, "tdx/tdx_quote_6.dat");
+  FakePcs pcs;
+  pcs.status = 503;
+  TdxTrustConfig trust;
+  trust.pcs_client = &pcs;
+  auto r = TdxVerifier(trust).verify(evidenceJson(*bytes),
+                                     expectFor(*bytes, at("2025-11-01T00:00:00Z")));
+  expectFailure(r, VerifyReason::kCertificateInvalid, "HTTP status 503");
 }
 
 // ---- Built quotes: every tampering fails with its own reason ----
