@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// tdx rows: the `tdx` verifier on trustee's tdx_quote_6.dat without and with (warm, on disk)
-// collateral, its parts (quote parse, CCEL parse and replay), and the ECDSA P-256 verify
-// that a TDX quote needs at least five of (QE report, quote, PCK leaf, PCK CA, TCB info).
+// tdx rows: the `tdx` verifier (through the public registry) on trustee's tdx_quote_6.dat
+// without and with (warm, on disk) collateral, and the ECDSA P-256 verify that a TDX quote
+// needs at least five of (QE report, quote, PCK leaf, PCK CA, TCB info; QE identity too).
 #include <memory>
 
 #include "bench.h"
@@ -9,9 +9,7 @@
 #include "common/files.h"
 #include "crypto/key.h"
 #include "crypto/signature.h"
-#include "verify/tdx/ccel.h"
-#include "verify/tdx/quote.h"
-#include "verify/tdx/verifier.h"
+#include "verify/builtin.h"
 
 namespace cocoon::bench {
 namespace {
@@ -20,11 +18,18 @@ constexpr std::size_t kMaxVector = 4 << 20;
 
 Row verifyRow(std::string name, const verify::TdxTrustConfig& trust, const Bytes& quote,
               verify::Expectations expected) {
-  auto verifier = std::make_shared<verify::tdx::TdxVerifier>(trust);
+  verify::BuiltinVerifierConfig config;
+  config.tdx = trust;
+  auto registry = std::make_shared<verify::VerifierRegistry>();
+  if (!verify::registerBuiltinVerifiers(*registry, config)) {
+    return Row{std::move(name), [] { return false; }};
+  }
   auto ev = std::make_shared<json::Json>(json::Json{{"quote", base64Encode(quote)}});
   auto ex = std::make_shared<verify::Expectations>(std::move(expected));
-  return Row{std::move(name),
-             [verifier, ev, ex] { return verifier->verify(*ev, *ex).has_value(); }};
+  return Row{std::move(name), [registry, ev, ex] {
+               const verify::Verifier* v = registry->find(kbs_protocol::Tee::kTdx);
+               return v != nullptr && v->verify(*ev, *ex).has_value();
+             }};
 }
 
 Row p256Floor() {
@@ -46,8 +51,7 @@ std::vector<Row> tdxRows(const std::filesystem::path& testdata,
   auto quote = readFile(testdata / "evidence/tdx/tdx_quote_6.dat", kMaxVector);
   auto tcb = readFile(testdata / "evidence/tdx/tcbInfo.json", kMaxVector);
   auto qe = readFile(testdata / "evidence/tdx/enclaveIdentity.json", kMaxVector);
-  auto ccel = readFile(testdata / "evidence/tdx/CCEL_data", kMaxVector);
-  if (!quote || !tcb || !qe || !ccel) {
+  if (!quote || !tcb || !qe) {
     return {};
   }
   verify::Expectations expected;
@@ -65,14 +69,6 @@ std::vector<Row> tdxRows(const std::filesystem::path& testdata,
     trust.collateral_dir = dir;
     rows.push_back(verifyRow("tdx verify (collateral from disk)", trust, *quote, expected));
   }
-  auto q = std::make_shared<Bytes>(std::move(*quote));
-  rows.push_back(
-      Row{"tdx quote parse", [q] { return verify::tdx::parseTdxQuote(*q).has_value(); }});
-  auto log = std::make_shared<Bytes>(std::move(*ccel));
-  rows.push_back(Row{"tdx CCEL parse + RTMR replay (1 MiB area)", [log] {
-                       auto parsed = verify::tdx::parseCcel(*log);
-                       return parsed && !verify::tdx::replayRtmrs(*parsed)[0].empty();
-                     }});
   return rows;
 }
 
