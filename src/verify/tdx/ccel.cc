@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// CCEL parsing (PC Client PFP §10.2), RTMR replay and the trustee-compatible event claims.
+// CCEL parsing (PC Client PFP §10.2) and RTMR replay.
 #include "verify/tdx/ccel.h"
 
 #include <algorithm>
@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "common/byte_reader.h"
-#include "common/encoding.h"
 #include "crypto/digest.h"
 
 namespace cocoon::verify::tdx {
@@ -111,119 +110,6 @@ Result<CcelEvent> readEvent(ByteReader& in, const std::vector<AlgSize>& algs) {
   return e;
 }
 
-std::string_view eventTypeName(std::uint32_t type) {
-  static constexpr std::pair<std::uint32_t, std::string_view> kNames[] = {
-      {0x0, "EV_PREBOOT_CERT"},
-      {0x1, "EV_POST_CODE"},
-      {0x2, "EV_UNUSED"},
-      {0x3, "EV_NO_ACTION"},
-      {0x4, "EV_SEPARATOR"},
-      {0x5, "EV_ACTION"},
-      {0x6, "EV_EVENT_TAG"},
-      {0x7, "EV_S_CRTM_CONTENTS"},
-      {0x8, "EV_S_CRTM_VERSION"},
-      {0x9, "EV_CPU_MICROCODE"},
-      {0xa, "EV_PLATFORM_CONFIG_FLAGS"},
-      {0xb, "EV_TABLE_OF_DEVICES"},
-      {0xc, "EV_COMPACT_HASH"},
-      {0xd, "EV_IPL"},
-      {0xe, "EV_IPL_PARTITION_DATA"},
-      {0xf, "EV_NONHOST_CODE"},
-      {0x10, "EV_NONHOST_CONFIG"},
-      {0x11, "EV_NONHOST_INFO"},
-      {0x12, "EV_OMIT_BOOT_DEVICE_EVENTS"},
-      {0x80000000, "EV_EFI_EVENT_BASE"},
-      {0x80000001, "EV_EFI_VARIABLE_DRIVER_CONFIG"},
-      {0x80000002, "EV_EFI_VARIABLE_BOOT"},
-      {0x80000003, "EV_EFI_BOOT_SERVICES_APPLICATION"},
-      {0x80000004, "EV_EFI_BOOT_SERVICES_DRIVER"},
-      {0x80000005, "EV_EFI_RUNTIME_SERVICES_DRIVER"},
-      {0x80000006, "EV_EFI_GPT_EVENT"},
-      {0x80000007, "EV_EFI_ACTION"},
-      {0x80000008, "EV_EFI_PLATFORM_FIRMWARE_BLOB"},
-      {0x80000009, "EV_EFI_HANDOFF_TABLES"},
-      {0x8000000a, "EV_EFI_PLATFORM_FIRMWARE_BLOB2"},
-      {0x8000000b, "EV_EFI_HANDOFF_TABLES2"},
-      {0x8000000c, "EV_EFI_VARIABLE_BOOT2"},
-      {0x80000010, "EV_EFI_HCRTM_EVENT"},
-      {0x800000e0, "EV_EFI_VARIABLE_AUTHORITY"},
-      {0x800000e1, "EV_EFI_SPDM_FIRMWARE_BLOB"},
-      {0x800000e2, "EV_EFI_SPDM_FIRMWARE_CONFIG"},
-  };
-  for (const auto& [value, name] : kNames) {
-    if (value == type) {
-      return name;
-    }
-  }
-  return "EV_UNKNOWN";
-}
-
-std::string_view algName(std::uint16_t alg) {
-  switch (alg) {
-    case 0x0004:
-      return "SHA-1";
-    case 0x000b:
-      return "SHA-256";
-    case kTpmAlgSha384:
-      return "SHA-384";
-    case 0x000d:
-      return "SHA-512";
-    case 0x0012:
-      return "SM3";
-    default:
-      return "UNKNOWN";
-  }
-}
-
-// Text up to the first NUL, or nullopt when it is not valid UTF-8 (json would refuse it).
-std::optional<std::string> utf8Text(ByteSpan data, bool stop_at_nul) {
-  if (stop_at_nul) {
-    data =
-        data.first(static_cast<std::size_t>(std::find(data.begin(), data.end(), 0) - data.begin()));
-  }
-  std::string text = toString(data);
-  if (!json::canonicalize(json::Json(text))) {  // fails exactly for ill-formed UTF-8
-    return std::nullopt;
-  }
-  return text;
-}
-
-// The text form of an event's data, for the types whose data is (mostly) text.
-std::optional<std::string> eventText(const CcelEvent& e) {
-  switch (e.type) {
-    case 0x1:           // EV_POST_CODE
-    case 0x5:           // EV_ACTION
-    case 0xc:           // EV_COMPACT_HASH
-    case 0x12:          // EV_OMIT_BOOT_DEVICE_EVENTS
-    case 0x80000007: {  // EV_EFI_ACTION
-      return utf8Text(e.data, false);
-    }
-    case 0xa: {  // EV_PLATFORM_CONFIG_FLAGS: TD-shim's "td_payload_info\0...\x10..." form
-      auto text = utf8Text(e.data, false);
-      std::string out;
-      for (char c : text.value_or("")) {
-        if (c == '\x10') {
-          out += ' ';
-        } else if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) {
-          out += c;
-        }
-      }
-      return out;
-    }
-    case 0xd:  // EV_IPL
-      return utf8Text(e.data, true);
-    case 0x8000000a:    // EV_EFI_PLATFORM_FIRMWARE_BLOB2
-    case 0x8000000b: {  // EV_EFI_HANDOFF_TABLES2: a one-byte length, then the description
-      if (e.data.empty() || e.data[0] == 0 || e.data[0] > e.data.size()) {
-        return std::nullopt;
-      }
-      return utf8Text(ByteSpan(e.data).subspan(1, e.data[0] - 1u), false);
-    }
-    default:
-      return std::nullopt;
-  }
-}
-
 }  // namespace
 
 Result<CcelLog> parseCcel(ByteSpan area) {
@@ -260,33 +146,6 @@ std::array<Bytes, 4> replayRtmrs(const CcelLog& log) {
     }
   }
   return rtmr;
-}
-
-json::Json ccelEventsJson(const CcelLog& log) {
-  json::Json out = json::Json::array();
-  for (const CcelEvent& e : log.events) {
-    json::Json digests = json::Json::array();
-    bool matches = true;
-    for (const CcelDigest& d : e.digests) {
-      digests.push_back({{"alg", algName(d.alg)}, {"digest", hexEncode(d.digest)}});
-      if (d.alg == kTpmAlgSha384) {
-        matches = matches && crypto::sha384(e.data) == d.digest;
-      } else if (d.alg == 0x000b) {
-        matches = matches && crypto::sha256(e.data) == d.digest;
-      }
-    }
-    json::Json details = json::Json::object();
-    if (auto text = eventText(e)) {
-      details["string"] = *text;
-    }
-    out.push_back({{"details", std::move(details)},
-                   {"digest_matches_event", matches},
-                   {"digests", std::move(digests)},
-                   {"event", base64Encode(e.data)},
-                   {"index", e.index},
-                   {"type_name", eventTypeName(e.type)}});
-  }
-  return out;
 }
 
 }  // namespace cocoon::verify::tdx

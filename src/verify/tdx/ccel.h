@@ -54,13 +54,14 @@ Result<CcelLog> parseCcel(ByteSpan area);
 // EV_NO_ACTION events, which PC Client PFP §10.4.5 says are never extended.
 std::array<Bytes, 4> replayRtmrs(const CcelLog& log);
 
-// The events as the CoCo trustee tdx verifier names them in its `uefi_event_logs` claim:
-// [{"details":{...}, "digest_matches_event": bool, "digests":[{"alg":"SHA-384",
-// "digest":hex}], "event": base64 data, "index": n, "type_name": "EV_..."}]. `details`
-// has "string" for the event types whose data is text (EV_POST_CODE, EV_ACTION,
-// EV_EFI_ACTION, EV_COMPACT_HASH, EV_OMIT_BOOT_DEVICE_EVENTS, EV_PLATFORM_CONFIG_FLAGS,
-// EV_IPL, EV_EFI_PLATFORM_FIRMWARE_BLOB2, EV_EFI_HANDOFF_TABLES2) and is empty for all
-// other types (EFI variable and device-path decoding is not implemented).
+// The events as trustee's eventlog crate serializes them (the tdx verifier's
+// `uefi_event_logs` claim): [{"details":{...}, "digest_matches_event": bool,
+// "digests":[{"alg":"SHA-384","digest":hex}], "event": base64 data, "index": n,
+// "type_name": "EV_..."}]. `details` decodes text events ("string"), EFI variable events
+// (unicode_name, unicode_name_length, variable_data, variable_data_length, variable_name)
+// and tagged events (CoCo AAEL entries add "data" and unicode_name "AAEL"); device paths of
+// EV_EFI_BOOT_SERVICES_APPLICATION are not decoded (empty details). Data that trustee would
+// refuse or replace (invalid UTF-8/UTF-16) gets empty details instead of failing.
 json::Json ccelEventsJson(const CcelLog& log);
 
 }  // namespace cocoon::verify::tdx

@@ -92,6 +92,42 @@ TEST(TdxCcel, ParsesAlibabaLogWithAppendedAael) {
   EXPECT_GT(log->events.size(), 10u);
 }
 
+// trustee deps/eventlog/src/lib.rs test_query_digest: each log serializes exactly to its
+// *_out.json. Device-path details (EV_EFI_BOOT_SERVICES_APPLICATION) are not decoded here,
+// so those events are compared without their details.
+TEST(TdxCcel, EventClaimsEqualTrusteeSerialization) {
+  for (const char* name : {"CCEL_data", "CCEL_data_ovmf", "CCEL_data_grub", "CCEL_data_grub_gke",
+                           "CCEL_AAEL_alibabacloud"}) {
+    const std::string dir = std::string_view(name).starts_with("CCEL_data_") ||
+                                    std::string_view(name) == "CCEL_AAEL_alibabacloud"
+                                ? "tdx/eventlog/"
+                                : "tdx/";
+    auto log_bytes = test::evidenceFile(std::string_view(name) == "CCEL_data_ovmf"
+                                            ? std::string("tdx/CCEL_data_ovmf")
+                                            : dir + name);
+    auto out = test::evidenceFile(std::string("tdx/eventlog/") + name + "_out.json");
+    if (!log_bytes || !out) {
+      GTEST_SKIP() << name << " not found";
+    }
+    auto expected = json::parseJson(toString(*out));
+    ASSERT_TRUE(expected);
+    auto log = parseCcel(*log_bytes);
+    ASSERT_TRUE(log) << name << ": " << log.error().toString();
+    json::Json got = ccelEventsJson(*log);
+    const json::Json& want = expected->at("uefi_event_logs");
+    ASSERT_EQ(got.size(), want.size()) << name;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      json::Json g = got[i];
+      json::Json w = want[i];
+      if (w["type_name"] == "EV_EFI_BOOT_SERVICES_APPLICATION") {
+        g.erase("details");
+        w.erase("details");
+      }
+      EXPECT_EQ(g, w) << name << " event " << i;
+    }
+  }
+}
+
 TEST(TdxCcel, ReplaysBuiltLogAndSkipsNoActionEvents) {
   const Bytes a = toBytes("kernel"), b = toBytes("cmdline");
   const Bytes log = test::CcelBuilder()
