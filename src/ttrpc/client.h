@@ -40,8 +40,9 @@ class Client {
  public:
   // Connects to `address`; the connection's I/O runs on `executor`, which the caller
   // runs (e.g. an io_context on a thread of its own).
+  // REQUIRES: the executor's context outlives the Client.
   // Errors: kUnavailable naming the address when it cannot be reached; kInvalidArgument
-  // for vsock on a kernel without AF_VSOCK.
+  // for vsock on a kernel without AF_VSOCK or a unix path longer than 107 bytes.
   static Result<std::unique_ptr<Client>> connect(const boost::asio::any_io_executor& executor,
                                                  const Address& address,
                                                  std::uint32_t max_message_size = 4u << 20);

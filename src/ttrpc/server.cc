@@ -112,6 +112,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 asio::awaitable<void> Connection::run() {
   for (;;) {
+    co_await channel_->waitQueueBelow(server_.options.max_queued_bytes);
     auto frame = co_await channel_->readFrame();
     if (!frame) {
       break;
@@ -161,6 +162,11 @@ void Connection::handleFrame(const DecodedFrame& frame) {
   }
   if (draining_ || server_.stopping.load()) {
     respond(id, fail(Code::kUnavailable, "server is shutting down"));
+    return;
+  }
+  if (active_.size() >= server_.options.max_calls_per_connection) {
+    respond(id, fail(Code::kResourceExhausted, "too many calls in flight ({} allowed)",
+                     server_.options.max_calls_per_connection));
     return;
   }
   Error missing;

@@ -34,6 +34,11 @@ struct ServerOptions {
   // Largest frame payload accepted; longer frames are answered RESOURCE_EXHAUSTED on their
   // stream and their bytes skipped (containerd/ttrpc channel.go). Also caps responses.
   std::uint32_t max_message_size = 4u << 20;
+  // Calls one connection may have in flight; more are answered RESOURCE_EXHAUSTED.
+  std::size_t max_calls_per_connection = 1024;
+  // A connection stops reading requests while this many response bytes wait to be
+  // written, so a peer that sends without reading cannot grow our memory.
+  std::size_t max_queued_bytes = 8u << 20;
 };
 
 // Wire behaviour (compatible with containerd/ttrpc 1.x servers):
@@ -45,6 +50,7 @@ struct ServerOptions {
 //                                       dropped)
 //   frame types other than Request   -> ignored (forward compatibility)
 //   request arriving during stop()   -> UNAVAILABLE
+//   more calls in flight than allowed -> RESOURCE_EXHAUSTED
 // Calls on one connection run concurrently; responses are written as they complete.
 //
 // Thread-safety: registerMethod/listen/start/stop are called from one thread that is not a
@@ -72,7 +78,8 @@ class Server {
   // Starts serving `address` once start() runs (or at once if it has): unix and vsock
   // addresses are listened on, a serial address is opened and served as one connection.
   // Errors: kUnavailable when the address cannot be bound or the device opened;
-  // kInvalidArgument for a vsock address when the kernel has no AF_VSOCK;
+  // kInvalidArgument for a vsock address when the kernel has no AF_VSOCK or a unix path
+  // longer than 107 bytes;
   // kFailedPrecondition after stop().
   Status listen(const Address& address);
 

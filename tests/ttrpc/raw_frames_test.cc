@@ -16,6 +16,8 @@ using cocoon::test::unhex;
 
 class TtrpcRawFramesTest : public ::testing::Test {
  protected:
+  explicit TtrpcRawFramesTest(ServerOptions options = {}) : server_(options) {}
+
   void SetUp() override {
     path_ = (dir_.path() / "ttrpc.sock").string();
     ASSERT_TRUE(registerEcho(server_));
@@ -121,6 +123,57 @@ TEST_F(TtrpcRawFramesTest, SurvivesPeerClosingMidFrame) {
   ASSERT_TRUE(conn);
   conn_.emplace(std::move(*conn));
   expectEchoWorks(1);
+}
+
+class TtrpcRawFramesLimitsTest : public TtrpcRawFramesTest {
+ protected:
+  TtrpcRawFramesLimitsTest()
+      : TtrpcRawFramesTest({.max_calls_per_connection = 2, .max_queued_bytes = 64 * 1024}) {}
+};
+
+TEST_F(TtrpcRawFramesLimitsTest, RefusesCallsBeyondTheInFlightLimit) {
+  EchoRequest slow;
+  slow.set_sleep_ms(30'000);
+  ASSERT_TRUE(conn_->write(echoRequestFrame(1, slow, /*timeout_nano=*/300'000'000)));
+  ASSERT_TRUE(conn_->write(echoRequestFrame(3, slow, /*timeout_nano=*/300'000'000)));
+  ASSERT_TRUE(conn_->write(echoRequestFrame(5, slow)));
+  expectError(answer(5), Code::kResourceExhausted, "too many calls in flight (2 allowed)");
+  // Once the two time out, there is room again.
+  expectError(answer(1), Code::kDeadlineExceeded);
+  expectError(answer(3), Code::kDeadlineExceeded);
+  expectEchoWorks(7);
+}
+
+// A peer that sends garbage without reading the answers: the server stops reading once
+// 64 KiB of answers are queued, so the peer's writes block instead of our memory growing.
+TEST_F(TtrpcRawFramesLimitsTest, StopsReadingWhileAnswersPileUp) {
+  Bytes frame;
+  appendFrame(frame, 5, MessageType::kRequest, 0, unhex("0a64ffff"));
+  Bytes burst;
+  for (int i = 0; i < 1000; ++i) {
+    burst.insert(burst.end(), frame.begin(), frame.end());
+  }
+  // Each garbage frame (14 bytes) earns a ~50-byte answer; 64 MiB of them would queue
+  // over 200 MiB of answers if the server kept reading.
+  std::size_t sent = 0;
+  bool blocked = false;
+  while (sent < (64u << 20) && !blocked) {
+    auto wrote = conn_->writeSome(burst, std::chrono::milliseconds(500));
+    ASSERT_TRUE(wrote) << wrote.error().toString();
+    blocked = *wrote == 0;
+    sent += *wrote;
+  }
+  ASSERT_TRUE(blocked) << sent << " bytes were read without the answers being read";
+  // A server merely slow to read would make room again; ours has stopped reading.
+  auto again = conn_->writeSome(burst, std::chrono::seconds(2));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, 0u) << "the server went on reading with its answers unread";
+}
+
+TEST(TtrpcServer, RejectsOverlongUnixPathWithoutThrowing) {
+  Server server;
+  expectError(server.listen({Address::Kind::kUnix, "/tmp/" + std::string(200, 'a')}),
+              Code::kInvalidArgument, "unix socket path of 205 bytes (1..107 allowed)");
 }
 
 }  // namespace

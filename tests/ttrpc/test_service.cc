@@ -125,6 +125,21 @@ Status RawConnection::write(ByteSpan bytes) {
   return okStatus();
 }
 
+Result<std::size_t> RawConnection::writeSome(ByteSpan bytes, std::chrono::milliseconds wait) {
+  pollfd p{fd_, POLLOUT, 0};
+  if (::poll(&p, 1, static_cast<int>(wait.count())) == 0) {
+    return 0;
+  }
+  const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+    return 0;
+  }
+  if (n < 0) {
+    return fail(Code::kUnavailable, "send: {}", std::strerror(errno));
+  }
+  return static_cast<std::size_t>(n);
+}
+
 Status RawConnection::readExactly(std::uint8_t* out, std::size_t n) {
   while (n > 0) {
     pollfd p{fd_, POLLIN, 0};

@@ -5,6 +5,7 @@
 
 #include <utility>  // Asio 1.74's awaitable.hpp uses std::exchange without including it.
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -61,6 +62,9 @@ class RawConnection {
   ~RawConnection();
 
   Status write(ByteSpan bytes);
+  // Writes what the socket takes within `wait`; 0 when it took nothing (the peer is not
+  // reading).
+  Result<std::size_t> writeSome(ByteSpan bytes, std::chrono::milliseconds wait);
   // Reads one frame (header and payload); kUnavailable on EOF, kDeadlineExceeded after 10 s.
   Result<std::pair<FrameHeader, Bytes>> readFrame();
   // True when the peer closed the connection (read returns 0) within 10 s.

@@ -6,6 +6,7 @@
 #include <linux/vm_sockets.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -30,15 +31,20 @@ using Endpoint = asio::generic::stream_protocol::endpoint;
 // Bytes asked of the transport per read when no bigger frame is pending.
 constexpr std::size_t kReadChunk = 64 * 1024;
 
-Endpoint endpointOf(const Address& address) {
+Result<Endpoint> endpointOf(const Address& address) {
   if (address.kind == Address::Kind::kVsock) {
     sockaddr_vm vm{};
     vm.svm_family = AF_VSOCK;
     vm.svm_cid = address.cid;
     vm.svm_port = address.port;
-    return {&vm, sizeof(vm)};
+    return Endpoint(&vm, sizeof(vm));
   }
-  return asio::local::stream_protocol::endpoint(address.path);
+  // Asio throws for a path sockaddr_un cannot hold; Address may not come from parseAddress.
+  if (address.path.empty() || address.path.size() >= sizeof(sockaddr_un::sun_path)) {
+    return fail(Code::kInvalidArgument, "unix socket path of {} bytes (1..{} allowed)",
+                address.path.size(), sizeof(sockaddr_un::sun_path) - 1);
+  }
+  return Endpoint(asio::local::stream_protocol::endpoint(address.path));
 }
 
 }  // namespace
@@ -49,7 +55,7 @@ Result<std::variant<Socket, Descriptor>> connectTransport(const asio::any_io_exe
     COCOON_ASSIGN_OR_RETURN(Descriptor d, openSerial(executor, address.path));
     return std::variant<Socket, Descriptor>(std::move(d));
   }
-  const Endpoint endpoint = endpointOf(address);
+  COCOON_ASSIGN_OR_RETURN(const Endpoint endpoint, endpointOf(address));
   Socket socket(executor);
   error_code ec;
   socket.open(endpoint.protocol(), ec);
@@ -76,7 +82,7 @@ Result<Acceptor> listenTransport(const asio::any_io_executor& executor, const Ad
       ::unlink(address.path.c_str());
     }
   }
-  const Endpoint endpoint = endpointOf(address);
+  COCOON_ASSIGN_OR_RETURN(const Endpoint endpoint, endpointOf(address));
   Acceptor acceptor(executor);
   error_code ec;
   acceptor.open(endpoint.protocol(), ec);
@@ -110,7 +116,7 @@ Result<Descriptor> openSerial(const asio::any_io_executor& executor, const std::
 }
 
 Channel::Channel(std::variant<Socket, Descriptor> transport, std::uint32_t max_payload)
-    : transport_(std::move(transport)), decoder_(max_payload) {}
+    : transport_(std::move(transport)), decoder_(max_payload), room_(executor()) {}
 
 asio::any_io_executor Channel::executor() {
   return std::visit([](auto& t) -> asio::any_io_executor { return t.get_executor(); }, transport_);
@@ -140,6 +146,7 @@ void Channel::send(Bytes frame) {
   if (!isOpen()) {
     return;
   }
+  queued_bytes_ += frame.size();
   queue_.push_back(std::move(frame));
   if (!writing_) {
     writing_ = true;
@@ -168,8 +175,13 @@ asio::awaitable<void> Channel::writeLoop() {
           return asio::async_write(t, buffers, asio::redirect_error(asio::use_awaitable, ec));
         },
         transport_);
+    for (const Bytes& b : batch) {
+      queued_bytes_ -= b.size();
+    }
+    room_.cancel();
     if (ec) {
       queue_.clear();
+      queued_bytes_ = 0;
       close();
       break;
     }
@@ -180,7 +192,16 @@ asio::awaitable<void> Channel::writeLoop() {
   }
 }
 
+asio::awaitable<void> Channel::waitQueueBelow(std::size_t limit) {
+  while (queued_bytes_ > limit && isOpen()) {
+    room_.expires_at(std::chrono::steady_clock::time_point::max());
+    error_code ec;
+    co_await room_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
 void Channel::close() {
+  room_.cancel();
   std::visit(
       [](auto& t) {
         error_code ignored;

@@ -15,6 +15,7 @@
 #include <boost/asio/basic_socket_acceptor.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "common/result.h"
 #include "ttrpc/address.h"
@@ -29,13 +30,15 @@ using Descriptor = asio::posix::stream_descriptor;
 
 // Opens a connected transport on `executor` (blocking connect; local transports only).
 // Errors: kUnavailable naming the address when it cannot be reached or opened;
-// kInvalidArgument for a vsock address on a kernel without AF_VSOCK.
+// kInvalidArgument for a vsock address on a kernel without AF_VSOCK or a unix path
+// longer than 107 bytes.
 Result<std::variant<Socket, Descriptor>> connectTransport(const asio::any_io_executor& executor,
                                                           const Address& address);
 
 // Binds and listens on a unix or vsock address. A stale unix socket file at the path is
 // replaced; any other file there makes bind fail. Errors: kUnavailable naming the address;
-// kInvalidArgument for a serial address (a device is opened, not listened on).
+// kInvalidArgument for a serial address (a device is opened, not listened on) or a unix
+// path longer than 107 bytes.
 Result<Acceptor> listenTransport(const asio::any_io_executor& executor, const Address& address);
 
 // Opens a character device for reading and writing; a tty is switched to raw mode so the
@@ -60,6 +63,11 @@ class Channel : public std::enable_shared_from_this<Channel> {
 
   // True while frames are queued or being written.
   bool writing() const { return writing_; }
+  // Bytes of frames queued or being written.
+  std::size_t queuedBytes() const { return queued_bytes_; }
+  // Returns once queuedBytes() <= limit or the channel is closed (read backpressure: a
+  // peer that sends without reading cannot make the queue grow without bound).
+  asio::awaitable<void> waitQueueBelow(std::size_t limit);
   // Called (on the executor) each time the write queue drains.
   void onDrained(std::function<void()> callback) { on_drained_ = std::move(callback); }
 
@@ -73,7 +81,10 @@ class Channel : public std::enable_shared_from_this<Channel> {
   std::variant<Socket, Descriptor> transport_;
   FrameDecoder decoder_;
   std::deque<Bytes> queue_;
+  std::size_t queued_bytes_ = 0;
   bool writing_ = false;
+  // Cancelled whenever a write completes or the channel closes, to wake waitQueueBelow.
+  asio::steady_timer room_;
   std::function<void()> on_drained_;
 };
 
