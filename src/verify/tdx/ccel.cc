@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/byte_reader.h"
+#include "common/encoding.h"
 #include "crypto/digest.h"
 
 namespace cocoon::verify::tdx {
@@ -146,6 +147,18 @@ std::array<Bytes, 4> replayRtmrs(const CcelLog& log) {
     }
   }
   return rtmr;
+}
+
+Status matchRtmrs(const CcelLog& log, const std::array<std::array<std::uint8_t, 48>, 4>& quoted) {
+  const std::array<Bytes, 4> rtmr = replayRtmrs(log);
+  for (std::size_t i = 0; i < rtmr.size(); ++i) {
+    if (!std::equal(quoted[i].begin(), quoted[i].end(), rtmr[i].begin(), rtmr[i].end())) {
+      return fail(Code::kPermissionDenied,
+                  "RTMR{}: replaying the event log gives {}, the quote has {}", i,
+                  hexEncode(rtmr[i]), hexEncode(quoted[i]));
+    }
+  }
+  return okStatus();
 }
 
 }  // namespace cocoon::verify::tdx

@@ -54,6 +54,11 @@ Result<CcelLog> parseCcel(ByteSpan area);
 // EV_NO_ACTION events, which PC Client PFP §10.4.5 says are never extended.
 std::array<Bytes, 4> replayRtmrs(const CcelLog& log);
 
+// Replays `log` and compares RTMR0..3 with `quoted` (the quote body's rtmr). Fails with
+// kPermissionDenied for the first register that differs: "RTMR<n>: replaying the event log
+// gives <hex>, the quote has <hex>".
+Status matchRtmrs(const CcelLog& log, const std::array<std::array<std::uint8_t, 48>, 4>& quoted);
+
 // The events as trustee's eventlog crate serializes them (the tdx verifier's
 // `uefi_event_logs` claim): [{"details":{...}, "digest_matches_event": bool,
 // "digests":[{"alg":"SHA-384","digest":hex}], "event": base64 data, "index": n,

@@ -377,14 +377,8 @@ Result<VerifiedEvidence, VerifyFailure> TdxVerifier::verifyQuote(
       return failure(VerifyReason::kMalformedEvidence,
                      fmt::format("cc_eventlog: {}", describe(log.error())));
     }
-    const std::array<Bytes, 4> rtmr = replayRtmrs(*log);
-    for (std::size_t i = 0; i < rtmr.size(); ++i) {
-      const Hash384& quoted = quote->body.rtmr[i];
-      if (!std::equal(quoted.begin(), quoted.end(), rtmr[i].begin(), rtmr[i].end())) {
-        return failure(VerifyReason::kEventLogMismatch,
-                       fmt::format("RTMR{}: replaying the event log gives {}, the quote has {}", i,
-                                   hexEncode(rtmr[i]), hexEncode(quoted)));
-      }
+    if (auto matched = matchRtmrs(*log, quote->body.rtmr); !matched) {
+      return failure(VerifyReason::kEventLogMismatch, matched.error().message);
     }
     claims["tdx.uefi_event_logs"] = ccelEventsJson(*log);
   }

@@ -82,6 +82,40 @@ TEST(TdxCcel, ReplaysEveryPublishedLogToItsRtmrs) {
   }
 }
 
+std::array<Hash384, 4> registers(const char* const (&hex)[4]) {
+  std::array<Hash384, 4> out{};
+  for (std::size_t i = 0; i < 4; ++i) {
+    const Bytes b = *hexDecode(hex[i]);
+    std::copy(b.begin(), b.end(), out[i].begin());
+  }
+  return out;
+}
+
+// trustee deps/eventlog/src/lib.rs test_rtmr_integrity_error: a wrong reference fails and
+// the error reports the replayed (correct) value.
+TEST(TdxCcel, WrongReferenceRtmrNamesTheRegisterAndTheReplayedValue) {
+  for (std::size_t which : {3u, 0u}) {  // CCEL_data_gcp RTMR0, CCEL_data RTMR1
+    const ReplayCase& c = kReplayCases[which];
+    auto bytes = test::evidenceFile(c.file);
+    if (!bytes) {
+      GTEST_SKIP() << c.file << " not found";
+    }
+    auto log = parseCcel(*bytes);
+    ASSERT_TRUE(log);
+    std::array<Hash384, 4> quoted = registers(c.rtmr);
+    EXPECT_TRUE(matchRtmrs(*log, quoted));
+    const std::size_t reg = which == 3 ? 0 : 1;
+    if (reg == 0) {
+      quoted[0][47] = 0x4d;  // ...862b304f -> ...862b304d
+    } else {
+      quoted[1][0] = 0x2f;  // 0fa3be56... -> 2fa3be56...
+    }
+    expectError(matchRtmrs(*log, quoted), Code::kPermissionDenied,
+                fmt::format("RTMR{}: replaying the event log gives {}, the quote has {}", reg,
+                            c.rtmr[reg], hexEncode(quoted[reg])));
+  }
+}
+
 TEST(TdxCcel, ParsesAlibabaLogWithAppendedAael) {
   auto bytes = test::evidenceFile("tdx/eventlog/CCEL_AAEL_alibabacloud");
   if (!bytes) {
