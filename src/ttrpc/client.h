@@ -24,8 +24,9 @@ struct CallOptions {
   // No answer within this time: the call fails DEADLINE_EXCEEDED. Also sent as
   // timeout_nano so the server can give up too. nullopt: wait as long as the connection
   // lives.
-  std::optional<std::chrono::nanoseconds> timeout;
-  Metadata metadata;
+  std::optional<std::chrono::nanoseconds> timeout{};
+  // ({} so that designated initializers may leave it out under g++ -Wextra.)
+  Metadata metadata{};
 };
 
 // One connection to a ttrpc server. Calls get odd, increasing stream ids and may overlap;
