@@ -350,7 +350,7 @@ Result<PullResult> pullImage(ImageSource& source, const oci::Reference& ref,
   if (options.policy != nullptr) {
     COCOON_TRY(
         withContext(options.policy->check(source, ref, resolved.top_digest, resolved.top_manifest),
-                    "signature policy"));
+                    std::string(kPolicyErrorContext)));
   }
   result.manifest_digest = resolved.manifest_digest;
   result.config_digest = resolved.config_digest;

@@ -51,6 +51,10 @@ class DecryptProvider {
       const oci::Descriptor& descriptor) = 0;
 };
 
+// The context pullImage adds to errors of options.policy, so callers can tell a policy
+// refusal from an authentication failure with the same code.
+inline constexpr std::string_view kPolicyErrorContext = "signature policy";
+
 // Decides whether an image may be pulled: the signature policy (image-trust issue #4,
 // image/trust/). Implementations are called from the pulling thread only.
 class ImagePolicyCheck {
