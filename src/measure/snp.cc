@@ -156,8 +156,14 @@ Result<Sha384> snpLaunchDigest(const OvmfImage& ovmf, const SnpLaunchConfig& con
                 guidToText(kSevEsResetBlockGuid));
   }
   bool has_kernel_hashes_section = false;
+  std::uint64_t section_pages = 0;
   for (std::size_t i = 0; i < ovmf.sev_sections.size(); ++i) {
     COCOON_TRY(checkPageAligned(ovmf.sev_sections[i], i));
+    section_pages += ovmf.sev_sections[i].size / kPageSize;
+    if (section_pages > kMaxSnpSectionPages) {
+      return fail(Code::kInvalidArgument, "SEV metadata sections up to {} add more than {} pages",
+                  i, kMaxSnpSectionPages);
+    }
     has_kernel_hashes_section |= ovmf.sev_sections[i].type == SevSectionType::kSnpKernelHashes;
   }
   if (config.kernel_hashes && !has_kernel_hashes_section) {

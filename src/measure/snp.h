@@ -46,6 +46,9 @@ Result<std::uint32_t> cpuSignatureOf(std::string_view vcpu_type);
 // At most this many vCPUs (QEMU's maximum for a q35 SNP guest is far lower).
 inline constexpr std::uint32_t kMaxVcpus = 4096;
 
+// At most this many 4 KiB pages are measured from SEV metadata sections (4 GiB).
+inline constexpr std::uint64_t kMaxSnpSectionPages = std::uint64_t{1} << 20;
+
 // What QEMU launches besides the firmware.
 struct SnpLaunchConfig {
   std::uint32_t vcpus = 1;
@@ -66,7 +69,8 @@ struct SnpLaunchConfig {
 // Errors (kInvalidArgument): the image has no SEV metadata, its size is not a whole
 // number of pages or exceeds 4 GiB, a section is not page aligned, a kernel is given but
 // the image has no SNP_KERNEL_HASHES section or SEV hash table entry (not an AmdSev
-// build), more than one vCPU without an SEV-ES reset block, vcpus outside 1..kMaxVcpus.
+// build), more than one vCPU without an SEV-ES reset block, vcpus outside 1..kMaxVcpus,
+// sections adding up to more than kMaxSnpSectionPages pages.
 Result<Sha384> snpLaunchDigest(const OvmfImage& ovmf, const SnpLaunchConfig& config);
 
 }  // namespace cocoon::measure

@@ -214,6 +214,15 @@ TEST(SnpLaunchDigest, RejectsUnusableFirmwareAndConfig) {
   none.vcpus = 0;
   expectError(snpLaunchDigest(*image, none), Code::kInvalidArgument, "vcpus 0 outside 1..4096");
 
+  Bytes huge = FirmwareBuilder(0x4000)
+                   .withSevSection(0x0, 0xfffff000, SevSectionType::kSnpSecMem)
+                   .withSevSection(0x0, 0x2000, SevSectionType::kSnpSecMem)
+                   .build();
+  image = parseOvmf(huge);
+  ASSERT_TRUE(image);
+  expectError(snpLaunchDigest(*image, {}), Code::kInvalidArgument,
+              "SEV metadata sections up to 1 add more than 1048576 pages");
+
   Bytes odd_size =
       FirmwareBuilder(0x4100).withSevSection(0x800000, 0x1000, SevSectionType::kSnpSecMem).build();
   image = parseOvmf(odd_size);
