@@ -3,6 +3,7 @@
 #include "image/open_destination.h"
 
 #include "image/oci_layout_destination.h"
+#include "image/registry_destination.h"
 
 namespace cocoon::image {
 namespace {
@@ -29,8 +30,7 @@ Result<std::unique_ptr<ImageDestination>> openImageDestination(std::string_view 
     return openOciLayoutDestination(std::string(dir), std::string(tag));
   }
   COCOON_ASSIGN_OR_RETURN(oci::Reference ref, oci::parseReference(text));
-  static_cast<void>(options);
-  return fail(Code::kUnimplemented, "pushing to registry {} is not implemented yet", ref.registry);
+  return openRegistryDestination(ref, options);
 }
 
 }  // namespace cocoon::image

@@ -6,11 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include "common/encoding.h"
 #include "common/files.h"
 #include "http/peer_process.h"
 #include "image/oci_layout_destination.h"
 #include "image/oci_layout_source.h"
 #include "image/open_destination.h"
+#include "image/registry/registry_env.h"
 #include "image/test_image.h"
 #include "json/json.h"
 #include "support/expect.h"
@@ -213,6 +215,50 @@ TEST(OpenImageDestination, ParsesOciLayoutSpecs) {
   ASSERT_TRUE(text);
   EXPECT_NE(text->find(R"("org.opencontainers.image.ref.name":"t1")"), std::string::npos);
   expectError(openImageDestination("oci::t", {}), Code::kInvalidArgument, "no layout directory");
+}
+
+// A push through openImageDestination to a docker-registry marked insecure in a
+// registries.conf, read back with skopeo; a tampered layer is refused and not stored.
+TEST_F(OciLayoutDestinationTest, RegistryDestinationPushesAndRefusesTamperedBlobs) {
+  auto env = registry::test::RegistryEnv::create();
+  ASSERT_TRUE(env);
+  auto host = (*env)->basicHost();
+  ASSERT_TRUE(host) << host.error().toString();
+  SourceOptions options;
+  options.registries_conf = dir_->path() / "registries.conf";
+  ASSERT_TRUE(writeFileAtomic(
+      options.registries_conf,
+      asBytes(fmt::format("[[registry]]\nlocation = \"{}\"\ninsecure = true\n", *host))));
+  options.auth_file = dir_->path() / "auth.json";
+  ASSERT_TRUE(writeFileAtomic(options.auth_file, asBytes("{}")));
+  const std::string target = *host + "/copied/app:c1";
+  auto anonymous = openImageDestination(target, options);
+  ASSERT_TRUE(anonymous) << anonymous.error().toString();
+  expectError(test::writeTestImage(**anonymous, image_, ""), Code::kUnauthenticated,
+              "requires credentials");
+
+  const std::string basic =
+      base64Encode(asBytes(std::string(registry::test::kUser) + ":" + registry::test::kPassword));
+  ASSERT_TRUE(writeFileAtomic(
+      options.auth_file,
+      asBytes(fmt::format(R"({{"auths":{{"{}":{{"auth":"{}"}}}}}})", *host, basic))));
+  auto dest = openImageDestination(target, options);
+  ASSERT_TRUE(dest) << dest.error().toString();
+  EXPECT_EQ((*dest)->describe(), "registry " + *host + " repository copied/app");
+  Bytes tampered = image_.layers[0].bytes;
+  tampered[7] ^= 1;
+  const oci::Descriptor& layer = image_.layers[0].descriptor;
+  expectError((*dest)->putBlob(layer, producerOf(tampered)), Code::kDataLoss,
+              "digest mismatch: expected " + layer.digest.toString());
+  cocoon::test::expectValue((*dest)->hasBlob(layer), false);
+
+  cocoon::test::expectValue(test::writeTestImage(**dest, image_, ""), image_.manifest_digest);
+  cocoon::test::expectValue((*dest)->hasBlob(layer), true);
+  auto raw = runTool({"skopeo", "inspect", "--raw", "--tls-verify=false", "--creds",
+                      std::string(registry::test::kUser) + ":" + registry::test::kPassword,
+                      "docker://" + target});
+  ASSERT_TRUE(raw) << raw.error().toString();
+  EXPECT_EQ(*raw, toString(image_.manifest));
 }
 
 }  // namespace

@@ -141,12 +141,16 @@ void RegistryClient::backoff(int attempt, const http::Response* response) {
 }
 
 Result<http::Response> RegistryClient::execute(const std::string& repository, http::Request request,
-                                               const Perform& perform) {
+                                               const Perform& perform, Access access) {
+  const bool push = access == Access::kPush;
   bool challenge_answered = false;
   int attempt = 1;
   for (;;) {
     http::Request sent = request;
-    COCOON_ASSIGN_OR_RETURN(std::string authorization, auth_->headerFor(repository));
+    std::string authorization;
+    if (access != Access::kNone) {
+      COCOON_ASSIGN_OR_RETURN(authorization, auth_->headerFor(repository, push));
+    }
     if (!authorization.empty()) {
       sent.headers.emplace_back("Authorization", authorization);
     }
@@ -166,11 +170,11 @@ Result<http::Response> RegistryClient::execute(const std::string& repository, ht
       if (repository.empty() && challenge_answered) {
         return response;  // /v2/ needs no scope: ping() learnt the scheme, that is all
       }
-      if (challenge_answered) {
+      if (challenge_answered || access == Access::kNone) {
         return fail(auth_->refused(repository));
       }
       challenge_answered = true;
-      COCOON_TRY(auth_->answer(*response, repository, authorization));
+      COCOON_TRY(auth_->answer(*response, repository, authorization, push));
       continue;
     }
     if (retryableStatus(response->status)) {
@@ -354,6 +358,190 @@ Result<std::uint64_t> RegistryClient::streamBlob(const std::string& repository,
                 digest, repository, endpoint_.host, received, expected_size);
   }
   return received;
+}
+
+namespace {
+
+// "scheme://authority" of an absolute URL, or "" when it is not one.
+std::string originOf(const std::string& url) {
+  const std::size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) {
+    return {};
+  }
+  return url.substr(0, url.find('/', scheme_end + 3));
+}
+
+}  // namespace
+
+bool RegistryClient::sameOrigin(const std::string& absolute_url) const {
+  return originOf(absolute_url) == originOf(url("", "", ""));
+}
+
+Result<std::string> RegistryClient::uploadUrl(const http::Response& response) const {
+  const std::string location = response.header("location").value_or("");
+  std::string out;
+  if (location.rfind("https://", 0) == 0 || location.rfind("http://", 0) == 0) {
+    out = location;
+  } else if (location.rfind('/', 0) == 0 && location.rfind("//", 0) != 0) {
+    out = originOf(url("", "", "")) + location;
+  } else {
+    return fail(Code::kFailedPrecondition,
+                "registry {} answered an upload request without a usable Location ('{}')",
+                endpoint_.host, location.substr(0, 200));
+  }
+  if (!endpoint_.insecure && out.rfind("http://", 0) == 0) {
+    return fail(Code::kFailedPrecondition, "registry {} sends an upload to plain http: {}",
+                endpoint_.host, http::redactUrl(out).substr(0, 200));
+  }
+  return out;
+}
+
+Result<bool> RegistryClient::hasBlob(const std::string& repository, const std::string& digest,
+                                     std::uint64_t size) {
+  COCOON_TRY(checkRepository(repository));
+  COCOON_TRY(checkDigest(digest));
+  http::Request request;
+  request.method = "HEAD";
+  request.url = url(repository, "blobs", digest);
+  COCOON_ASSIGN_OR_RETURN(http::Response response,
+                          withContext(execute(repository, request, buffered(0), Access::kPush),
+                                      fmt::format("blob {} of {}", digest, repository)));
+  if (response.status == 404) {
+    return false;
+  }
+  if (response.status != 200) {
+    return fail(statusError(response, endpoint_.host, "blob", repository, digest));
+  }
+  const auto length = response.header("content-length");
+  return !length || *length == std::to_string(size);
+}
+
+Status RegistryClient::pushBlob(const std::string& repository, const std::string& digest,
+                                std::uint64_t size, const BodyProducer& producer) {
+  COCOON_TRY(checkRepository(repository));
+  COCOON_TRY(checkDigest(digest));
+  const std::string what = fmt::format("upload of blob {} to {}", digest, repository);
+  auto send = [&](http::Request request) -> Result<http::Response> {
+    const Access access = sameOrigin(request.url) ? Access::kPush : Access::kNone;
+    return withContext(
+        execute(repository, std::move(request), buffered(http::kErrorBodyCap), access), what);
+  };
+  auto unexpected = [&](const http::Response& response) {
+    if (response.status == 403) {
+      return makeError(Code::kPermissionDenied, "registry {} denies the {}", endpoint_.host, what);
+    }
+    const std::string body =
+        toString(ByteSpan(response.body).first(std::min<std::size_t>(response.body.size(), 300)));
+    if (response.status == 400 && body.find("DIGEST_INVALID") != std::string::npos) {
+      return makeError(Code::kDataLoss, "registry {} refused the {}: digest mismatch",
+                       endpoint_.host, what);
+    }
+    return makeError(Code::kFailedPrecondition, "registry {} answered HTTP {} to the {}: {}",
+                     endpoint_.host, response.status, what, body);
+  };
+
+  http::Request start;
+  start.method = "POST";
+  start.url = url(repository, "blobs", "uploads/");
+  COCOON_ASSIGN_OR_RETURN(http::Response started, send(start));
+  if (started.status != 202) {
+    return fail(unexpected(started));
+  }
+  COCOON_ASSIGN_OR_RETURN(std::string location, uploadUrl(started));
+
+  std::string pending;  // bytes not yet sent: at most one chunk
+  std::uint64_t sent = 0;
+  std::uint64_t produced = 0;
+  auto flush = [&]() -> Status {
+    http::Request patch;
+    patch.method = "PATCH";
+    patch.url = location;
+    patch.headers = {{"Content-Type", "application/octet-stream"},
+                     {"Content-Range", fmt::format("{}-{}", sent, sent + pending.size() - 1)}};
+    patch.body = std::move(pending);
+    pending.clear();
+    COCOON_ASSIGN_OR_RETURN(http::Response answered, send(patch));
+    if (answered.status != 202) {
+      return fail(unexpected(answered));
+    }
+    sent += patch.body.size();
+    COCOON_ASSIGN_OR_RETURN(location, uploadUrl(answered));
+    return okStatus();
+  };
+  const std::size_t chunk = std::max<std::size_t>(options_.upload_chunk_bytes, 1);
+  Status st = producer([&](ByteSpan data) -> Status {
+    produced += data.size();
+    if (produced > size) {
+      return fail(Code::kDataLoss, "blob {}: more than the expected {} bytes", digest, size);
+    }
+    while (!data.empty()) {
+      const std::size_t take = std::min(chunk - pending.size(), data.size());
+      pending.append(reinterpret_cast<const char*>(data.data()), take);
+      data = data.subspan(take);
+      // The last chunk waits for the PUT that commits.
+      if (pending.size() == chunk && sent + chunk < size) {
+        COCOON_TRY(flush());
+      }
+    }
+    return okStatus();
+  });
+  if (st && produced != size) {
+    st = fail(Code::kDataLoss, "blob {}: {} bytes, expected {}", digest, produced, size);
+  }
+  if (!st) {
+    http::Request cancel;
+    cancel.method = "DELETE";
+    cancel.url = location;
+    static_cast<void>(send(cancel));  // best effort: the session expires anyway
+    return st;
+  }
+  http::Request commit;
+  commit.method = "PUT";
+  commit.url =
+      location + (location.find('?') == std::string::npos ? "?" : "&") + "digest=" + digest;
+  commit.headers = {{"Content-Type", "application/octet-stream"}};
+  commit.body = std::move(pending);
+  COCOON_ASSIGN_OR_RETURN(http::Response committed, send(commit));
+  if (committed.status != 201) {
+    return fail(unexpected(committed));
+  }
+  return okStatus();
+}
+
+Result<std::string> RegistryClient::putManifest(const std::string& repository,
+                                                const std::string& reference,
+                                                const std::string& body,
+                                                const std::string& media_type) {
+  COCOON_TRY(checkRepository(repository));
+  if (!isTag(reference)) {
+    COCOON_TRY(checkDigest(reference));
+  }
+  http::Request request;
+  request.method = "PUT";
+  request.url = url(repository, "manifests", reference);
+  request.headers = {{"Content-Type", media_type}};
+  request.body = body;
+  COCOON_ASSIGN_OR_RETURN(
+      http::Response response,
+      withContext(execute(repository, request, buffered(http::kErrorBodyCap), Access::kPush),
+                  fmt::format("manifest {} of {}", reference, repository)));
+  const std::string digest = digestOf(crypto::DigestAlgorithm::kSha256, asBytes(body));
+  if (response.status != 201 && response.status != 200) {
+    if (response.status == 400) {
+      return fail(
+          Code::kFailedPrecondition, "registry {} refused manifest {} of {}: {}", endpoint_.host,
+          reference, repository,
+          toString(
+              ByteSpan(response.body).first(std::min<std::size_t>(response.body.size(), 300))));
+    }
+    return fail(statusError(response, endpoint_.host, "manifest", repository, reference));
+  }
+  const auto claimed = response.header("docker-content-digest");
+  if (claimed && *claimed != digest) {
+    return fail(Code::kDataLoss, "registry {} stored manifest {} of {} as {}, not {}",
+                endpoint_.host, reference, repository, claimed->substr(0, 150), digest);
+  }
+  return digest;
 }
 
 }  // namespace cocoon::image::registry

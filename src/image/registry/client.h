@@ -58,7 +58,13 @@ struct RegistryOptions {
   // Time source for token expiry and the sleep between retries; tests inject fakes.
   std::function<std::chrono::steady_clock::time_point()> now = std::chrono::steady_clock::now;
   std::function<void(std::chrono::milliseconds)> sleep{};  // empty: this_thread::sleep_for
+  // pushBlob sends a blob of at most this many bytes in one PUT, larger ones in PATCH
+  // chunks of this size: the most a push holds in memory per blob.
+  std::size_t upload_chunk_bytes = std::size_t{8} << 20;
 };
+
+// Calls `sink` with a blob's bytes in order; returns the first error of `sink` or its own.
+using BodyProducer = std::function<Status(const http::ChunkCallback& sink)>;
 
 struct ManifestResponse {
   Bytes bytes;
@@ -128,14 +134,52 @@ class RegistryClient {
                                    std::uint64_t expected_size,
                                    const http::ChunkCallback& on_chunk);
 
+  // Push side. Requests carry a token of scope repository:<repo>:pull,push.
+
+  // HEAD /v2/<repo>/blobs/<digest>: whether the registry has the blob with `size` bytes
+  // (a Content-Length other than `size` counts as absent).
+  // Errors: the common ones (404 is `false`, not an error).
+  Result<bool> hasBlob(const std::string& repository, const std::string& digest,
+                       std::uint64_t size);
+
+  // Uploads blob `digest` of `size` bytes: POST /v2/<repo>/blobs/uploads/, then the bytes
+  // of `producer` in PATCH requests of upload_chunk_bytes (Content-Range), then PUT
+  // <location>?digest=<digest> with the rest (a blob that fits one chunk goes in that PUT
+  // alone). Upload Locations may be relative or on another origin (a blob store): no
+  // Authorization header is sent to another origin, and https never downgrades to http.
+  // Requests are retried as in execute(); a re-sent PATCH that the registry had applied
+  // is refused by its Content-Range check (416), never appended twice.
+  // The commit (PUT) happens only when `producer` returned success having produced
+  // exactly `size` bytes; otherwise the upload session is cancelled (DELETE, best effort)
+  // and nothing is stored. The producer checks the digest itself if it must (the
+  // registry checks it too: its refusal is kDataLoss).
+  // Errors: the producer's error unchanged; kDataLoss when it produced another size or
+  // the registry rejects the digest; kPermissionDenied (403), kFailedPrecondition for an
+  // unexpected status or a Location missing or downgrading to http; the common ones.
+  Status pushBlob(const std::string& repository, const std::string& digest, std::uint64_t size,
+                  const BodyProducer& producer);
+
+  // PUT /v2/<repo>/manifests/<reference> with Content-Type `media_type`. Returns the
+  // sha256 digest of `body`. Errors: kInvalidArgument for a bad reference; kDataLoss when
+  // the registry's Docker-Content-Digest differs from the digest of `body`; 400 (the
+  // registry rejects the manifest, e.g. a blob it names is missing) as kFailedPrecondition
+  // with the registry's error text; the common ones.
+  Result<std::string> putManifest(const std::string& repository, const std::string& reference,
+                                  const std::string& body, const std::string& media_type);
+
  private:
+  enum class Access : std::uint8_t { kPull, kPush, kNone };
   // Sends one logical request: adds auth, answers 401 challenges once, retries transport
   // failures, 429 and 5xx; returns the final response (any other status) to the caller.
   // `perform` does one HTTP exchange; it returns the error of a failed exchange and sets
   // *retryable to whether that error may be retried.
   using Perform = std::function<Result<http::Response>(const http::Request&, bool* retryable)>;
+  // kNone sends no Authorization (a request to another origin than the registry).
   Result<http::Response> execute(const std::string& repository, http::Request request,
-                                 const Perform& perform);
+                                 const Perform& perform, Access access = Access::kPull);
+  // An upload Location made absolute; kFailedPrecondition when missing or a downgrade.
+  Result<std::string> uploadUrl(const http::Response& response) const;
+  bool sameOrigin(const std::string& absolute_url) const;
   // A Perform that sends one buffered request with a body cap.
   Perform buffered(std::size_t max_body_bytes);
   void backoff(int attempt, const http::Response* response);

@@ -24,8 +24,8 @@ std::string percentEncode(std::string_view s) {
   return out;
 }
 
-std::string scopeFor(const std::string& repository) {
-  return "repository:" + repository + ":pull";
+std::string scopeFor(const std::string& repository, bool push) {
+  return "repository:" + repository + (push ? ":pull,push" : ":pull");
 }
 
 }  // namespace
@@ -51,7 +51,7 @@ Error Authenticator::refused(const std::string& repository) const {
                    endpoint_.host, credentials_->username, repository);
 }
 
-Result<std::string> Authenticator::headerFor(const std::string& repository) {
+Result<std::string> Authenticator::headerFor(const std::string& repository, bool push) {
   std::lock_guard lock(mutex_);
   if (scheme_ == Scheme::kBasic && credentials_) {
     return basicHeader();
@@ -59,17 +59,17 @@ Result<std::string> Authenticator::headerFor(const std::string& repository) {
   if (scheme_ != Scheme::kBearer || repository.empty()) {
     return std::string();
   }
-  const std::string scope = scopeFor(repository);
+  const std::string scope = scopeFor(repository, push);
   auto it = tokens_.find(scope);
   if (it != tokens_.end() && options_.now() < it->second.expiry) {
     return "Bearer " + it->second.value;
   }
-  COCOON_ASSIGN_OR_RETURN(std::string token, fetchToken(repository));
+  COCOON_ASSIGN_OR_RETURN(std::string token, fetchToken(repository, push));
   return "Bearer " + token;
 }
 
 Status Authenticator::answer(const http::Response& response, const std::string& repository,
-                             const std::string& sent) {
+                             const std::string& sent, bool push) {
   std::optional<Challenge> basic;
   std::optional<Challenge> bearer;
   std::string unsupported;
@@ -98,8 +98,8 @@ Status Authenticator::answer(const http::Response& response, const std::string& 
     if (repository.empty()) {
       return okStatus();
     }
-    tokens_.erase(scopeFor(repository));
-    COCOON_TRY(fetchToken(repository));
+    tokens_.erase(scopeFor(repository, push));
+    COCOON_TRY(fetchToken(repository, push));
     return okStatus();
   }
   if (basic) {
@@ -122,8 +122,8 @@ Status Authenticator::answer(const http::Response& response, const std::string& 
   return fail(refused(repository));
 }
 
-Result<std::string> Authenticator::fetchToken(const std::string& repository) {
-  const std::string scope = scopeFor(repository);
+Result<std::string> Authenticator::fetchToken(const std::string& repository, bool push) {
+  const std::string scope = scopeFor(repository, push);
   if (realm_.rfind("https://", 0) != 0 &&
       !(endpoint_.insecure && realm_.rfind("http://", 0) == 0)) {
     return fail(Code::kFailedPrecondition,

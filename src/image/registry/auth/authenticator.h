@@ -24,8 +24,10 @@ class Authenticator {
 
   // The Authorization value for a request on `repository` ("" for none): Basic once the
   // registry asked for it, a cached unexpired bearer token, or a freshly fetched one when
-  // the bearer realm is known. Errors: those of a token fetch (see answer()).
-  Result<std::string> headerFor(const std::string& repository);
+  // the bearer realm is known. `push` asks for a token of scope
+  // repository:<repo>:pull,push instead of :pull (cached separately).
+  // Errors: those of a token fetch (see answer()).
+  Result<std::string> headerFor(const std::string& repository, bool push = false);
 
   // Handles a 401 answer to a request on `repository` (empty for /v2/) that carried
   // `sent` ("" for none): records the scheme and, for Bearer, drops the cached token and
@@ -36,7 +38,7 @@ class Authenticator {
   // kFailedPrecondition for a plain-http realm of an https registry or another token
   // server status; kUnavailable and kDeadlineExceeded from the token request.
   Status answer(const http::Response& response, const std::string& repository,
-                const std::string& sent);
+                const std::string& sent, bool push = false);
 
   // The kUnauthenticated error for a request the registry still refuses.
   Error refused(const std::string& repository) const;
@@ -48,8 +50,8 @@ class Authenticator {
   };
   enum class Scheme : std::uint8_t { kNone, kBasic, kBearer };
 
-  // A token for repository:<repository>:pull, cached. REQUIRES: mutex_ held.
-  Result<std::string> fetchToken(const std::string& repository);
+  // A token for repository:<repository>:pull (or :pull,push), cached. REQUIRES: mutex_ held.
+  Result<std::string> fetchToken(const std::string& repository, bool push);
   std::string basicHeader() const;
 
   const Endpoint endpoint_;
