@@ -240,6 +240,42 @@ SnpVerifier::SnpVerifier(SnpTrustConfig config) : config_(std::move(config)) {
   }
 }
 
+std::optional<SnpVerifier::CachedChain> SnpVerifier::cachedChain(const Bytes& der, bool vlek,
+                                                                 std::optional<Product> product,
+                                                                 crypto::TimePoint now) const {
+  const std::lock_guard<std::mutex> lock(cache_mutex_);
+  auto it = chain_cache_.find(der);
+  if (it == chain_cache_.end()) {
+    return std::nullopt;
+  }
+  const CachedChain& c = it->second;
+  if (c.vlek != vlek || (product && *product != c.product) || now < c.not_before ||
+      now > c.not_after) {
+    return std::nullopt;
+  }
+  return c;
+}
+
+void SnpVerifier::rememberChain(const std::vector<crypto::Certificate>& chain, bool vlek,
+                                Product product) const {
+  auto key = chain.front().publicKey();
+  CachedChain entry{chain.front(),
+                    key ? std::optional<crypto::Key>(*key) : std::nullopt,
+                    vlek,
+                    product,
+                    chain.front().notBefore(),
+                    chain.front().notAfter()};
+  for (const crypto::Certificate& c : chain) {
+    entry.not_before = std::max(entry.not_before, c.notBefore());
+    entry.not_after = std::min(entry.not_after, c.notAfter());
+  }
+  const std::lock_guard<std::mutex> lock(cache_mutex_);
+  if (chain_cache_.size() >= kMaxCachedChains) {
+    chain_cache_.clear();  // bounded memory; entries are cheap to rebuild
+  }
+  chain_cache_.insert_or_assign(chain.front().der(), std::move(entry));
+}
+
 const SnpVerifier::VendorChain& SnpVerifier::vendorChain(Product product) const {
   return vendor_[static_cast<std::size_t>(product)];
 }
@@ -285,7 +321,15 @@ Result<VerifiedEvidence, VerifyFailure> SnpVerifier::verify(const json::Json& ev
     }
     source = std::move(*found);
   }
-  auto cert = crypto::Certificate::fromDer(source.der);
+  // A key whose chain verified earlier is not checked again inside the chain's validity
+  // window: the chain costs two RSA-4096 verifies and more than the report signature.
+  std::optional<Product> product = report.product();
+  std::optional<CachedChain> cached = cachedChain(source.der, vlek, product, expected.now);
+  if (cached) {
+    product = cached->product;
+  }
+  auto cert =
+      cached ? Result<crypto::Certificate>(cached->leaf) : crypto::Certificate::fromDer(source.der);
   if (!cert) {
     return failure(source.origin == "the evidence" ? VerifyReason::kMalformedEvidence
                                                    : VerifyReason::kUntrustedKey,
@@ -293,7 +337,6 @@ Result<VerifiedEvidence, VerifyFailure> SnpVerifier::verify(const json::Json& ev
   }
   // v3+ reports name their product; for v2 the key's issuer does, and the chain to that
   // product's pinned root decides whether to believe it.
-  std::optional<Product> product = report.product();
   if (!product) {
     product = productFromIssuer(*cert, vlek);
   }
@@ -302,22 +345,25 @@ Result<VerifiedEvidence, VerifyFailure> SnpVerifier::verify(const json::Json& ev
                    fmt::format("{} from {}: issuer '{}' is not an AMD SEV-{}<product> key",
                                key_name, source.origin, cert->issuer(), vlek ? "VLEK-" : ""));
   }
-  const VendorChain& vendor = vendorChain(*product);
-  crypto::ChainVerifyOptions options;
-  options.trust_anchors = {vendor.ark};
-  options.intermediates = {vlek ? vendor.asvk : vendor.ask};
-  options.verification_time = expected.now;
-  options.max_depth = 1;
-  // AMD's ARK/ASK/VCEK have no authority key identifiers, which RFC 5280 strict mode
-  // requires ("Missing Authority Key Identifier"); the pinned ARK makes up for it.
-  options.x509_strict = false;
-  auto chain = crypto::verifyChain(*cert, options);
-  if (!chain) {
-    return failure(
-        chainReason(chain.error().reason),
-        fmt::format("{} from {}, chained to AMD's {} {} and ARK: {}: {}", key_name, source.origin,
-                    productName(*product), vlek ? "ASVK" : "ASK",
-                    crypto::chainFailureName(chain.error().reason), chain.error().message));
+  if (!cached) {
+    const VendorChain& vendor = vendorChain(*product);
+    crypto::ChainVerifyOptions options;
+    options.trust_anchors = {vendor.ark};
+    options.intermediates = {vlek ? vendor.asvk : vendor.ask};
+    options.verification_time = expected.now;
+    options.max_depth = 1;
+    // AMD's ARK/ASK/VCEK have no authority key identifiers, which RFC 5280 strict mode
+    // requires ("Missing Authority Key Identifier"); the pinned ARK makes up for it.
+    options.x509_strict = false;
+    auto chain = crypto::verifyChain(*cert, options);
+    if (!chain) {
+      return failure(
+          chainReason(chain.error().reason),
+          fmt::format("{} from {}, chained to AMD's {} {} and ARK: {}: {}", key_name, source.origin,
+                      productName(*product), vlek ? "ASVK" : "ASK",
+                      crypto::chainFailureName(chain.error().reason), chain.error().message));
+    }
+    rememberChain(*chain, vlek, *product);
   }
 
   // 4. The VCEK belongs to this chip.
@@ -352,7 +398,7 @@ Result<VerifiedEvidence, VerifyFailure> SnpVerifier::verify(const json::Json& ev
   }
 
   // 6. SNP ABI Table 23: the signature covers bytes 0..0x29F.
-  auto key = cert->publicKey();
+  auto key = cached && cached->key ? Result<crypto::Key>(*cached->key) : cert->publicKey();
   if (!key || key->type() != crypto::KeyType::kEcP384) {
     return failure(VerifyReason::kUntrustedKey,
                    fmt::format("the {} key is not an ECDSA P-384 key", key_name));

@@ -7,6 +7,9 @@
 // after its signature verifies with that key and its TCB matches the key's.
 #pragma once
 
+#include <map>
+#include <mutex>
+#include <optional>
 #include <vector>
 
 #include "crypto/x509.h"
@@ -47,7 +50,9 @@ namespace cocoon::verify::snp {
 // snp.product, snp.{current,reported,committed,launch}_tcb.{bootloader,tee,snp,microcode
 // [,fmc]}, snp.current_version / snp.committed_version ("major.minor.build"),
 // snp.cpuid.{family,model,stepping} (v3+), snp.{launch,current}_mit_vector (v5).
-// Immutable and thread-safe (a KDS client, when configured, must be thread-safe too).
+// Thread-safe (a KDS client, when configured, must be thread-safe too). VCEK/VLEK chains
+// that verified are remembered (at most kMaxCachedChains, keyed by the key's exact DER)
+// and not verified again while Expectations::now lies inside every certificate's validity.
 class SnpVerifier final : public Verifier {
  public:
   explicit SnpVerifier(SnpTrustConfig config);
@@ -64,8 +69,27 @@ class SnpVerifier final : public Verifier {
   const VendorChain& vendorChain(Product product) const;
 
  private:
+  static constexpr std::size_t kMaxCachedChains = 1024;
+  struct CachedChain {
+    crypto::Certificate leaf;
+    std::optional<crypto::Key> key;  // leaf.publicKey(), parsed once
+    bool vlek = false;
+    Product product = Product::kMilan;
+    crypto::TimePoint not_before;  // the latest notBefore of the chain
+    crypto::TimePoint not_after;   // the earliest notAfter of the chain
+  };
+  // The entry of `der` when its chain verified before for this key kind and product
+  // (any product when nullopt) and `now` is inside its validity window.
+  std::optional<CachedChain> cachedChain(const Bytes& der, bool vlek,
+                                         std::optional<Product> product,
+                                         crypto::TimePoint now) const;
+  void rememberChain(const std::vector<crypto::Certificate>& chain, bool vlek,
+                     Product product) const;
+
   SnpTrustConfig config_;
   std::vector<VendorChain> vendor_;  // indexed by Product
+  mutable std::mutex cache_mutex_;
+  mutable std::map<Bytes, CachedChain> chain_cache_;
 };
 
 }  // namespace cocoon::verify::snp

@@ -282,6 +282,23 @@ TEST_F(SnpVerifierTest, RefusesAnExpiredOrNotYetValidKey) {
       VerifyReason::kCertificateInvalid, "ASK and ARK: not yet valid");
 }
 
+// A remembered chain still honours the verification time and the key's kind.
+TEST_F(SnpVerifierTest, RemembersVerifiedChainsWithinTheirValidityOnly) {
+  ASSERT_TRUE(run(rawEvidence(v_.vlek_report, "VLEK", v_.vlek), expectFor(v_.vlek_report)));
+  ASSERT_TRUE(run(rawEvidence(v_.vlek_report, "VLEK", v_.vlek), expectFor(v_.vlek_report)));
+  const auto after = std::chrono::sys_days{std::chrono::year{2026} / 1 / 1};
+  expectFailure(run(rawEvidence(v_.vlek_report, "VLEK", v_.vlek),
+                    expectFor(v_.vlek_report, crypto::TimePoint(after))),
+                VerifyReason::kCertificateInvalid, "expired");
+  ASSERT_TRUE(run(rawEvidence(v_.report, "VCEK", v_.vcek), expectFor(v_.report)));
+  expectFailure(run(rawEvidence(v_.vlek_report, "VLEK", v_.vcek), expectFor(v_.vlek_report)),
+                VerifyReason::kUntrustedKey, "ASVK and ARK: untrusted");
+  expectFailure(
+      run(rawEvidence(v_.report, "VCEK", v_.vcek),
+          expectFor(v_.report, crypto::TimePoint(after + 5 * 365 * std::chrono::days{1}))),
+      VerifyReason::kCertificateInvalid, "expired");
+}
+
 TEST_F(SnpVerifierTest, RefusesWrongReportData) {
   Expectations e = expectFor(v_.report);
   e.report_data[0] ^= 1;
