@@ -8,6 +8,7 @@
 #include "common/files.h"
 #include "crypto/signature.h"
 #include "image/trust/gpg_keyring.h"
+#include "image/trust/sign.h"
 #include "image/trust/signature_payload.h"
 #include "image/trust/signature_sources.h"
 
@@ -27,21 +28,6 @@ Result<std::vector<Bytes>> keyBlobs(const Requirement& r) {
     out.push_back(std::move(data));
   }
   return out;
-}
-
-// cosign signs SHA-256 digests whatever the key (sigstore signature/verifier.go defaults).
-Result<crypto::SignatureScheme> sigstoreScheme(const crypto::Key& key) {
-  switch (key.type()) {
-    case crypto::KeyType::kEcP256:
-      return crypto::SignatureScheme::kEcdsaSha256;
-    case crypto::KeyType::kRsa:
-      return crypto::SignatureScheme::kRsaPkcs1Sha256;
-    case crypto::KeyType::kEd25519:
-      return crypto::SignatureScheme::kEd25519;
-    default:
-      return fail(Code::kUnimplemented, "sigstore public key of type {} is not supported",
-                  crypto::keyTypeName(key.type()));
-  }
 }
 
 // What one check() call needs, with each signature source fetched at most once.

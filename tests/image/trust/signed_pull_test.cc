@@ -15,8 +15,10 @@
 #include "crypto/digest.h"
 #include "http/curl_client.h"
 #include "http/peer_process.h"
+#include "image/open_destination.h"
 #include "image/open_source.h"
 #include "image/trust/enforcer.h"
+#include "image/trust/sign.h"
 #include "image/trust/signature_sources.h"
 #include "support/expect.h"
 
@@ -458,8 +460,66 @@ TEST_F(SignedPull, SigstoreAttachments) {
                  policyFor("test", fmt::format(R"({{"type": "sigstoreSigned", "keyPath": "{}"}})",
                                                (dir_->path() / "p384.pub.pem").string())),
                  attachments);
-    expectError(r, Code::kUnimplemented, "sigstore public key of type P-384 is not supported");
+    expectError(r, Code::kUnimplemented, "sigstore key of type P-384 is not supported");
   }
+}
+
+// `cocoon image sign`'s library half: sign into the OCI layout, check the signature with
+// openssl, push the attachment with skopeo, and pull under sigstoreSigned.
+TEST_F(SignedPull, SignImageWritesAVerifiableAttachment) {
+  ASSERT_TRUE(makeEcKey("signer"));
+  ASSERT_TRUE(makeEcKey("other"));
+  auto digest = push("test/by-cocoon");
+  ASSERT_TRUE(digest) << digest.error().toString();
+  const std::string layout = (dir_->path() / "layout").string();
+  auto source = openImageSource("oci:" + layout + ":v1", {});
+  ASSERT_TRUE(source) << source.error().toString();
+  auto dest = openImageDestination("oci:" + layout, {});
+  ASSERT_TRUE(dest) << dest.error().toString();
+  auto pem = readTextFile(dir_->path() / "signer.pem", 1 << 16);
+  ASSERT_TRUE(pem);
+  auto key = crypto::Key::fromPem(*pem);
+  ASSERT_TRUE(key) << key.error().toString();
+  expectError(signImage(*source->source, source->reference, **dest, *key, host_ + "/test/x"),
+              Code::kInvalidArgument, "has neither a tag nor a digest");
+  auto signed_image =
+      signImage(*source->source, source->reference, **dest, *key, host_ + "/test/by-cocoon:v1");
+  ASSERT_TRUE(signed_image) << signed_image.error().toString();
+  EXPECT_EQ(signed_image->manifest_digest.toString(), *digest);
+
+  // A fresh source: the layout's index.json is read when it is opened.
+  auto reread = openImageSource("oci:" + layout + ":v1", {});
+  ASSERT_TRUE(reread) << reread.error().toString();
+  auto sigs = fetchSigstoreSignatures(*reread->source, signed_image->manifest_digest);
+  ASSERT_TRUE(sigs) << sigs.error().toString();
+  ASSERT_EQ(sigs->size(), 1u);
+  EXPECT_EQ(toString((*sigs)[0].payload), signed_image->payload);
+  ASSERT_TRUE(writeFileAtomic(dir_->path() / "cocoon.payload", (*sigs)[0].payload));
+  ASSERT_TRUE(writeFileAtomic(dir_->path() / "cocoon.sig", (*sigs)[0].signature));
+  auto verified =
+      runTool({"openssl", "dgst", "-sha256", "-verify", (dir_->path() / "signer.pub.pem").string(),
+               "-signature", (dir_->path() / "cocoon.sig").string(),
+               (dir_->path() / "cocoon.payload").string()});
+  ASSERT_TRUE(verified) << verified.error().toString();
+  EXPECT_THAT(*verified, ::testing::HasSubstr("Verified OK"));
+
+  ASSERT_TRUE(tool({"skopeo", "copy", "--quiet", "--dest-tls-verify=false",
+                    "oci:" + layout + ":" + signed_image->tag,
+                    fmt::format("docker://{}/test/by-cocoon:{}", host_, signed_image->tag)}));
+  const std::string attachments =
+      fmt::format("docker:\n  {}/test:\n    use-sigstore-attachments: true\n", host_);
+  auto accepted =
+      pullWith("test/by-cocoon:v1",
+               policyFor("test", fmt::format(R"({{"type": "sigstoreSigned", "keyPath": "{}"}})",
+                                             (dir_->path() / "signer.pub.pem").string())),
+               attachments);
+  ASSERT_TRUE(accepted) << accepted.error().toString();
+  auto refused =
+      pullWith("test/by-cocoon:v1",
+               policyFor("test", fmt::format(R"({{"type": "sigstoreSigned", "keyPath": "{}"}})",
+                                             (dir_->path() / "other.pub.pem").string())),
+               attachments);
+  expectError(refused, Code::kPermissionDenied, "no signature satisfies it; signature 1: ");
 }
 
 }  // namespace
