@@ -3,12 +3,19 @@
 // registration (STYLE.md §6: main calls registerBuiltinVerifiers, no static initializers).
 #pragma once
 
+#include <filesystem>
+#include <string>
 #include <vector>
 
 #include "common/result.h"
 #include "crypto/key.h"
 #include "crypto/x509.h"
+#include "verify/tdx/config.h"
 #include "verify/verifier.h"
+
+namespace cocoon::http {
+class HttpClient;
+}  // namespace cocoon::http
 
 namespace cocoon::verify {
 
@@ -22,11 +29,30 @@ struct TpmTrustConfig {
   std::vector<crypto::Certificate> ak_ca_certificates;
 };
 
+// What the `snp` verifier trusts and where it finds VCEKs. AMD's ARK, ASK and ASVK of
+// Milan, Genoa and Turin are pinned in the binary (docs/evidence.md).
+struct SnpTrustConfig {
+  // Offline VCEK cache: vcek/<hwid>/<tcb prefix>_vcek.der, then vcek/<hwid>/vcek.der,
+  // consulted when the evidence carries no VCEK. Empty: no cache.
+  std::filesystem::path cache_dir;
+  // Non-null allows fetching missing VCEKs from AMD KDS through this client; fetched
+  // VCEKs are stored in cache_dir (when set). Not owned; must outlive the verifier.
+  http::HttpClient* kds_client = nullptr;
+  std::string kds_url = "https://kdsintf.amd.com";
+  // Guests whose policy allows debugging (policy bit 19) are refused with
+  // kUnsupportedEvidence unless this is set (their memory is readable by the host).
+  bool allow_debug = false;
+};
+
 struct BuiltinVerifierConfig {
   // The `sample` TEE proves nothing (its evidence is unsigned JSON); development only.
   bool enable_sample = false;
   // The `tpm` verifier is always registered; it trusts only what this names.
   TpmTrustConfig tpm;
+  // The `snp` verifier is always registered.
+  SnpTrustConfig snp;
+  // The `tdx` verifier is always registered (Intel SGX Root CA pinned; docs/evidence-tdx.md).
+  TdxTrustConfig tdx;
 };
 
 // Adds the built-in verifiers to `registry`: `tpm` always, `sample` only when

@@ -11,14 +11,14 @@ using kbs_protocol::Tee;
 TEST(BuiltinVerifiers, RegistersSampleOnlyWhenEnabled) {
   VerifierRegistry off;
   ASSERT_TRUE(registerBuiltinVerifiers(off, {}));
-  EXPECT_EQ(off.tees(), std::vector<Tee>{Tee::kTpm});
+  EXPECT_EQ(off.tees(), (std::vector<Tee>{Tee::kTpm, Tee::kSnp, Tee::kTdx}));
   EXPECT_EQ(off.find(Tee::kSample), nullptr);
 
   VerifierRegistry on;
   BuiltinVerifierConfig config;
   config.enable_sample = true;
   ASSERT_TRUE(registerBuiltinVerifiers(on, config));
-  EXPECT_EQ(on.tees(), (std::vector<Tee>{Tee::kTpm, Tee::kSample}));
+  EXPECT_EQ(on.tees(), (std::vector<Tee>{Tee::kTpm, Tee::kSnp, Tee::kTdx, Tee::kSample}));
 }
 
 TEST(BuiltinVerifiers, RefusesToRegisterTwice) {
