@@ -2,6 +2,7 @@
 // Server: accept loops, per-connection dispatch with deadlines, graceful stop.
 #include "ttrpc/server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -83,6 +84,7 @@ struct ServerCore {
   mutable std::mutex mu;
   std::condition_variable changed;
   std::map<Connection*, std::weak_ptr<Connection>> connections;  // guarded by mu
+  int accept_loops = 0;                                          // guarded by mu
 };
 
 // One connection. Everything except handler bodies runs on the channel's strand.
@@ -273,6 +275,15 @@ void ServerCore::spawnConnection(std::shared_ptr<Channel> channel) {
 }
 
 asio::awaitable<void> ServerCore::acceptLoop(internal::Acceptor& acceptor) {
+  // stop() waits for every accept loop to end, so no accepted socket is left in limbo.
+  struct Exit {
+    ServerCore& server;
+    ~Exit() {
+      std::lock_guard lock(server.mu);
+      --server.accept_loops;
+      server.changed.notify_all();
+    }
+  } exit{*this};
   for (;;) {
     error_code ec;
     // Each connection gets its own strand: its reads, writes and timers never race.
@@ -285,6 +296,11 @@ asio::awaitable<void> ServerCore::acceptLoop(internal::Acceptor& acceptor) {
       }
       COCOON_LOG_RATE_LIMITED(kWarn, "ttrpc", "accept failed: {}", ec.message());
       continue;
+    }
+    if (stopping.load()) {
+      // Accepted as stop() began: stop() may already have drained the connections it saw.
+      socket.close(ec);
+      co_return;
     }
     spawnConnection(std::make_shared<Channel>(std::move(socket), options.max_message_size));
   }
@@ -336,6 +352,10 @@ Status Server::listen(const Address& address) {
       internal::listenTransport(asio::any_io_executor(asio::make_strand(impl_->io)), address));
   impl_->acceptors.push_back(std::make_unique<internal::Acceptor>(std::move(acceptor)));
   internal::Acceptor& ref = *impl_->acceptors.back();
+  {
+    std::lock_guard lock(impl_->mu);
+    ++impl_->accept_loops;
+  }
   asio::co_spawn(ref.get_executor(), impl_->acceptLoop(ref),
                  [](const std::exception_ptr& error) { logSpawnError(error, "accept loop"); });
   COCOON_LOG(kInfo, "ttrpc", "listening on {}", address.toString());
@@ -392,6 +412,14 @@ void Server::stop(std::chrono::milliseconds deadline) {
     }
   };
   if (impl_->started) {
+    {
+      // The listeners close first, so the drain below sees every accepted connection.
+      std::unique_lock lock(impl_->mu);
+      // Closing takes one turn of a server thread; allow it even with a zero deadline.
+      impl_->changed.wait_until(
+          lock, std::max(until, std::chrono::steady_clock::now() + std::chrono::seconds(1)),
+          [this] { return impl_->accept_loops == 0; });
+    }
     each([](Connection& c) { c.drain(); });
     std::unique_lock lock(impl_->mu);
     if (!impl_->changed.wait_until(lock, until, [this] { return impl_->connections.empty(); })) {
@@ -410,6 +438,18 @@ void Server::stop(std::chrono::milliseconds deadline) {
     thread.join();
   }
   impl_->threads.clear();
+  // No thread runs the io_context now: close what is left directly, so that no peer keeps
+  // an open connection that nobody serves until the Server is destroyed.
+  for (auto& acceptor : impl_->acceptors) {
+    error_code ignored;
+    acceptor->close(ignored);
+  }
+  std::lock_guard lock(impl_->mu);
+  for (auto& [ptr, weak] : impl_->connections) {
+    if (auto connection = weak.lock()) {
+      connection->forceClose();
+    }
+  }
 }
 
 }  // namespace cocoon::ttrpc

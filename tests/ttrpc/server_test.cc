@@ -154,10 +154,19 @@ TEST_F(TtrpcServerTest, FailsPendingAndLaterCallsWhenConnectionIsLost) {
   r.set_sleep_ms(10'000);
   auto pending = asio::co_spawn(io_.io(), client_->callTyped<EchoResponse>(kEchoService, "Echo", r),
                                 asio::use_future);
+  // Round-trip another call so the server surely has the pending one.
+  ASSERT_TRUE(echo(text("sync")));
   // The stop deadline passes with the call still running: the connection is closed.
   server_.stop(milliseconds(100));
   expectError(pending.get(), Code::kUnavailable, "ttrpc connection closed");
   expectError(echo(text("later")), Code::kUnavailable, "ttrpc connection closed");
+}
+
+TEST_F(TtrpcServerTest, StopClosesEveryConnectionEvenOneNotYetServed) {
+  // The fixture's connection may still sit in the listen backlog: stop() must close it
+  // rather than leave it open with nobody serving it (the call would then time out).
+  server_.stop(milliseconds(0));
+  expectError(echo(text("x"), {.timeout = std::chrono::seconds(20)}), Code::kUnavailable);
 }
 
 TEST_F(TtrpcServerTest, StopLetsCallsInFlightFinish) {
