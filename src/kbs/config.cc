@@ -77,6 +77,28 @@ Status parseTpm(const toml::table& t, const std::filesystem::path& base, KbsTpmC
   return {};
 }
 
+Status parseSnp(const toml::table& t, const std::filesystem::path& base, KbsSnpConfig& snp) {
+  COCOON_TRY(rejectUnknownKeys(t, {"vcek_cache_dir", "fetch_from_kds", "kds_url", "allow_debug"},
+                               "[snp]"));
+  COCOON_ASSIGN_OR_RETURN(std::string cache, getString(t, "vcek_cache_dir", ""));
+  snp.vcek_cache_dir = resolvePath(cache, base);
+  COCOON_ASSIGN_OR_RETURN(snp.fetch_from_kds, getBool(t, "fetch_from_kds", false));
+  COCOON_ASSIGN_OR_RETURN(snp.kds_url, getString(t, "kds_url", snp.kds_url));
+  COCOON_ASSIGN_OR_RETURN(snp.allow_debug, getBool(t, "allow_debug", false));
+  return {};
+}
+
+Status parseTdx(const toml::table& t, const std::filesystem::path& base, KbsTdxConfig& tdx) {
+  COCOON_TRY(rejectUnknownKeys(
+      t, {"collateral_dir", "pcs_url", "require_collateral", "allow_debug"}, "[tdx]"));
+  COCOON_ASSIGN_OR_RETURN(std::string dir, getString(t, "collateral_dir", ""));
+  tdx.collateral_dir = resolvePath(dir, base);
+  COCOON_ASSIGN_OR_RETURN(tdx.pcs_url, getString(t, "pcs_url", ""));
+  COCOON_ASSIGN_OR_RETURN(tdx.require_collateral, getBool(t, "require_collateral", false));
+  COCOON_ASSIGN_OR_RETURN(tdx.allow_debug, getBool(t, "allow_debug", false));
+  return {};
+}
+
 }  // namespace
 
 Result<KbsConfig> parseKbsConfig(std::string_view text, std::string_view source_name,
@@ -84,7 +106,7 @@ Result<KbsConfig> parseKbsConfig(std::string_view text, std::string_view source_
   COCOON_ASSIGN_OR_RETURN(toml::table root, parseToml(text, source_name));
   COCOON_TRY(rejectUnknownKeys(root,
                                {"listen", "data_dir", "store", "admin_public_key", "allow_sample",
-                                "threads", "tls", "limits", "attestation", "tpm"},
+                                "threads", "tls", "limits", "attestation", "tpm", "snp", "tdx"},
                                "top level"));
   KbsConfig c;
   COCOON_ASSIGN_OR_RETURN(c.listen, getString(root, "listen", c.listen));
@@ -115,6 +137,14 @@ Result<KbsConfig> parseKbsConfig(std::string_view text, std::string_view source_
   COCOON_ASSIGN_OR_RETURN(const toml::table* tpm, getTable(root, "tpm"));
   if (tpm != nullptr) {
     COCOON_TRY(parseTpm(*tpm, base_dir, c.tpm));
+  }
+  COCOON_ASSIGN_OR_RETURN(const toml::table* snp, getTable(root, "snp"));
+  if (snp != nullptr) {
+    COCOON_TRY(parseSnp(*snp, base_dir, c.snp));
+  }
+  COCOON_ASSIGN_OR_RETURN(const toml::table* tdx, getTable(root, "tdx"));
+  if (tdx != nullptr) {
+    COCOON_TRY(parseTdx(*tdx, base_dir, c.tdx));
   }
   return c;
 }

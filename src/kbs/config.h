@@ -45,6 +45,22 @@ struct KbsTpmConfig {
   std::vector<std::filesystem::path> trusted_ca_certs;  // CAs that may certify AKs
 };
 
+// AMD SEV-SNP: where VCEKs come from when the evidence carries none (docs/evidence.md).
+struct KbsSnpConfig {
+  std::filesystem::path vcek_cache_dir;  // vcek/<hwid>/...; empty: no cache
+  bool fetch_from_kds = false;           // ask AMD KDS for missing VCEKs (network)
+  std::string kds_url = "https://kdsintf.amd.com";
+  bool allow_debug = false;  // accept guests whose policy allows debugging
+};
+
+// Intel TDX: where TCB collateral comes from (docs/evidence-tdx.md).
+struct KbsTdxConfig {
+  std::filesystem::path collateral_dir;  // TCB info, QE identity, CRLs; empty: none
+  std::string pcs_url;                   // Intel PCS or a PCCS; empty: offline
+  bool require_collateral = false;       // refuse quotes whose TCB status is unknown
+  bool allow_debug = false;              // accept TDs with the DEBUG attribute
+};
+
 struct KbsConfig {
   std::string listen = "127.0.0.1:8080";  // host:port; port 0 lets the kernel choose
   std::filesystem::path data_dir = "/var/lib/cocoon-kbs";
@@ -57,6 +73,8 @@ struct KbsConfig {
   KbsLimits limits;
   KbsAttestationConfig attestation;
   KbsTpmConfig tpm;
+  KbsSnpConfig snp;
+  KbsTdxConfig tdx;
 };
 
 // Parses kbs.toml text. Relative paths in the file are resolved against `base_dir` (the

@@ -10,6 +10,7 @@
 
 #include "common/files.h"
 #include "common/log.h"
+#include "http/curl_client.h"
 #include "http/server/server.h"
 #include "kbs/memory_sessions.h"
 #include "kbs/service.h"
@@ -64,6 +65,9 @@ Result<verify::TpmTrustConfig> tpmTrust(const KbsTpmConfig& tpm) {
 
 struct KbsDaemon::Impl {
   std::unique_ptr<store::KbsStore> store;
+  // For AMD KDS / Intel PCS lookups when the config allows them; declared before the
+  // verifiers that borrow it, so it outlives them.
+  std::unique_ptr<http::HttpClient> endorsement_http;
   verify::VerifierRegistry verifiers;
   http::server::MetricsRegistry metrics;
   std::unique_ptr<KbsService> service;
@@ -141,6 +145,24 @@ Result<std::unique_ptr<KbsDaemon>> KbsDaemon::start(const KbsConfig& config, std
   verify::BuiltinVerifierConfig verifier_config;
   verifier_config.enable_sample = config.allow_sample;
   COCOON_ASSIGN_OR_RETURN(verifier_config.tpm, tpmTrust(config.tpm));
+  if (config.snp.fetch_from_kds || !config.tdx.pcs_url.empty()) {
+    COCOON_ASSIGN_OR_RETURN(impl->endorsement_http, http::makeCurlHttpClient({}));
+  }
+  verifier_config.snp.cache_dir = config.snp.vcek_cache_dir;
+  verifier_config.snp.kds_url = config.snp.kds_url;
+  verifier_config.snp.allow_debug = config.snp.allow_debug;
+  if (config.snp.fetch_from_kds) {
+    verifier_config.snp.kds_client = impl->endorsement_http.get();
+  }
+  if (!config.tdx.collateral_dir.empty()) {
+    verifier_config.tdx.collateral_dir = config.tdx.collateral_dir;
+  }
+  if (!config.tdx.pcs_url.empty()) {
+    verifier_config.tdx.pcs_client = impl->endorsement_http.get();
+    verifier_config.tdx.pcs_url = config.tdx.pcs_url;
+  }
+  verifier_config.tdx.require_collateral = config.tdx.require_collateral;
+  verifier_config.tdx.allow_debug = config.tdx.allow_debug;
   COCOON_TRY(verify::registerBuiltinVerifiers(impl->verifiers, verifier_config));
   if (config.allow_sample) {
     COCOON_LOG(kWarn, "kbs",

@@ -54,6 +54,34 @@ TEST(KbsConfig, RejectsUnknownKeysWithTheirLocation) {
               "max_body");
 }
 
+TEST(KbsConfig, ReadsTheHardwareVerifierSections) {
+  auto c = parseKbsConfig(R"(
+[snp]
+vcek_cache_dir = "vcek"
+fetch_from_kds = true
+[tdx]
+collateral_dir = "/var/lib/collateral"
+pcs_url = "https://pccs.example:8081"
+require_collateral = true
+allow_debug = true
+)",
+                          "kbs.toml", "/etc/kbs");
+  ASSERT_TRUE(c) << c.error().toString();
+  EXPECT_EQ(c->snp.vcek_cache_dir, "/etc/kbs/vcek");
+  EXPECT_TRUE(c->snp.fetch_from_kds);
+  EXPECT_EQ(c->snp.kds_url, "https://kdsintf.amd.com");
+  EXPECT_FALSE(c->snp.allow_debug);
+  EXPECT_EQ(c->tdx.collateral_dir, "/var/lib/collateral");
+  EXPECT_EQ(c->tdx.pcs_url, "https://pccs.example:8081");
+  EXPECT_TRUE(c->tdx.require_collateral);
+  EXPECT_TRUE(c->tdx.allow_debug);
+
+  expectError(parseKbsConfig("[snp]\nkds = true\n", "kbs.toml", "/"), Code::kInvalidArgument,
+              "[snp]");
+  expectError(parseKbsConfig("[tdx]\nallow_debug = 1\n", "kbs.toml", "/"),
+              Code::kInvalidArgument, "allow_debug");
+}
+
 TEST(KbsConfig, RejectsOutOfRangeAndMistypedValues) {
   expectError(parseKbsConfig("[limits]\nmax_body_bytes = 0\n", "kbs.toml", "/"),
               Code::kInvalidArgument, "max_body_bytes");
