@@ -8,6 +8,7 @@
 #include "common/encoding.h"
 #include "common/log.h"
 #include "crypto/signature.h"
+#include "verify/internal/failure.h"
 #include "verify/snp/endorsement.h"
 #include "verify/snp/evidence.h"
 #include "verify/snp/vcek_source.h"
@@ -16,29 +17,18 @@
 namespace cocoon::verify::snp {
 namespace {
 
-using Failure = unexpected<VerifyFailure>;
+using internal::Failure;
+using internal::failure;
 using json::Json;
 
 constexpr Product kProducts[] = {Product::kMilan, Product::kGenoa, Product::kTurin};
 constexpr std::size_t kReportDataSize = 64;
 constexpr std::size_t kHostDataSize = 32;
 
-Failure failure(VerifyReason reason, std::string message) {
-  return Failure(VerifyFailure{reason, std::move(message)});
-}
-
-std::string describe(const Error& error) {
-  std::string out;
-  for (auto it = error.context.rbegin(); it != error.context.rend(); ++it) {
-    out += *it + ": ";
-  }
-  return out + error.message;
-}
-
 Failure decodeFailure(const Error& error) {
   return failure(error.code == Code::kUnimplemented ? VerifyReason::kUnsupportedEvidence
                                                     : VerifyReason::kMalformedEvidence,
-                 describe(error));
+                 internal::describeError(error));
 }
 
 bool allZero(ByteSpan b) {
@@ -118,7 +108,7 @@ Result<KeySource, VerifyFailure> findVcek(const SnpTrustConfig& config, const Sn
     if (cached) {
       return KeySource{std::move(*cached), "the cache"};
     }
-    tried = describe(cached.error());
+    tried = internal::describeError(cached.error());
   }
   if (config.kds_client == nullptr) {
     return failure(
@@ -129,12 +119,13 @@ Result<KeySource, VerifyFailure> findVcek(const SnpTrustConfig& config, const Sn
     const VcekId id{p, r.chip_id, decodeTcb(r.reported_tcb, p)};
     auto fetched = fetchVcek(*config.kds_client, config.kds_url, id);
     if (!fetched) {
-      tried += "; " + describe(fetched.error());
+      tried += "; " + internal::describeError(fetched.error());
       continue;
     }
     if (!config.cache_dir.empty()) {
       if (auto stored = storeCachedVcek(config.cache_dir, id, *fetched); !stored) {
-        COCOON_LOG(kWarn, "verify", "caching the VCEK from KDS: {}", describe(stored.error()));
+        COCOON_LOG(kWarn, "verify", "caching the VCEK from KDS: {}",
+                   internal::describeError(stored.error()));
       }
     }
     return KeySource{std::move(*fetched), "AMD KDS"};
@@ -333,7 +324,8 @@ Result<VerifiedEvidence, VerifyFailure> SnpVerifier::verify(const json::Json& ev
   if (!cert) {
     return failure(source.origin == "the evidence" ? VerifyReason::kMalformedEvidence
                                                    : VerifyReason::kUntrustedKey,
-                   fmt::format("{} from {}: {}", key_name, source.origin, describe(cert.error())));
+                   fmt::format("{} from {}: {}", key_name, source.origin,
+                               internal::describeError(cert.error())));
   }
   // v3+ reports name their product; for v2 the key's issuer does, and the chain to that
   // product's pinned root decides whether to believe it.
@@ -370,8 +362,9 @@ Result<VerifiedEvidence, VerifyFailure> SnpVerifier::verify(const json::Json& ev
   if (!vlek && !allZero(report.chip_id)) {
     auto hwid = certificateHwid(*cert);
     if (!hwid || !*hwid) {
-      return failure(VerifyReason::kCertificateInvalid,
-                     hwid ? "the VCEK has no hwID extension" : describe(hwid.error()));
+      return failure(
+          VerifyReason::kCertificateInvalid,
+          hwid ? "the VCEK has no hwID extension" : internal::describeError(hwid.error()));
     }
     const Bytes& id = **hwid;
     const ByteSpan chip(report.chip_id);
@@ -388,7 +381,7 @@ Result<VerifiedEvidence, VerifyFailure> SnpVerifier::verify(const json::Json& ev
   auto key_tcb = certificateTcb(*cert, *product);
   if (!key_tcb) {
     return failure(VerifyReason::kCertificateInvalid,
-                   fmt::format("{}: {}", key_name, describe(key_tcb.error())));
+                   fmt::format("{}: {}", key_name, internal::describeError(key_tcb.error())));
   }
   const TcbVersion reported = decodeTcb(report.reported_tcb, *product);
   if (reported != *key_tcb) {
@@ -409,7 +402,7 @@ Result<VerifiedEvidence, VerifyFailure> SnpVerifier::verify(const json::Json& ev
   if (!verified) {
     return failure(VerifyReason::kBadSignature,
                    fmt::format("report signature (offset 0x2a0) does not verify with the {}: {}",
-                               key_name, describe(verified.error())));
+                               key_name, internal::describeError(verified.error())));
   }
 
   // 7. Freshness and binding.

@@ -9,60 +9,12 @@
 #include "common/byte_reader.h"
 #include "common/encoding.h"
 #include "crypto/digest.h"
+#include "verify/internal/spec_id_event.h"
 
 namespace cocoon::verify::tdx {
 namespace {
 
-constexpr std::size_t kSha1Size = 20;
 constexpr std::size_t kSha384Size = 48;
-constexpr std::size_t kMaxAlgorithms = 8;
-constexpr std::size_t kMaxDigestSize = 64;
-constexpr std::string_view kSpecIdSignature("Spec ID Event03\0", 16);
-
-struct AlgSize {
-  std::uint16_t alg;
-  std::uint16_t size;
-};
-
-// §10.2.1 TCG_PCR_EVENT with the §10.4.5.1 TCG_EfiSpecIDEvent.
-Result<std::vector<AlgSize>> readSpecIdHeader(ByteReader& in) {
-  COCOON_ASSIGN_OR_RETURN(std::uint32_t index, in.readU32Le());
-  COCOON_ASSIGN_OR_RETURN(std::uint32_t type, in.readU32Le());
-  COCOON_TRY(in.skip(kSha1Size));
-  COCOON_ASSIGN_OR_RETURN(std::uint32_t size, in.readU32Le());
-  COCOON_ASSIGN_OR_RETURN(ByteReader ev, in.subReader(size));
-  // TDVF writes the header with MR index 1 (CCEL_data_ovmf), TD-shim with 0: only the type
-  // is checked.
-  if (type != kEvNoAction) {
-    return fail(Code::kInvalidArgument,
-                "CCEL header (index {}) has type {:#x}, expected EV_NO_ACTION", index, type);
-  }
-  COCOON_ASSIGN_OR_RETURN(ByteSpan sig, ev.readSpan(kSpecIdSignature.size()));
-  if (!std::equal(sig.begin(), sig.end(), kSpecIdSignature.begin())) {
-    return fail(Code::kInvalidArgument, "CCEL header is not 'Spec ID Event03'");
-  }
-  COCOON_TRY(ev.skip(4 + 1 + 1 + 1 + 1));  // platformClass, spec version, errata, uintnSize
-  COCOON_ASSIGN_OR_RETURN(std::uint32_t count, ev.readU32Le());
-  if (count == 0 || count > kMaxAlgorithms) {
-    return fail(Code::kInvalidArgument, "CCEL header declares {} digest algorithms, expected 1..{}",
-                count, kMaxAlgorithms);
-  }
-  std::vector<AlgSize> algs;
-  for (std::uint32_t i = 0; i < count; ++i) {
-    AlgSize a{};
-    COCOON_ASSIGN_OR_RETURN(a.alg, ev.readU16Le());
-    COCOON_ASSIGN_OR_RETURN(a.size, ev.readU16Le());
-    if (a.size > kMaxDigestSize) {
-      return fail(Code::kInvalidArgument, "CCEL header: algorithm {:#06x} digest size {} above {}",
-                  a.alg, a.size, kMaxDigestSize);
-    }
-    algs.push_back(a);
-  }
-  COCOON_ASSIGN_OR_RETURN(std::uint8_t vendor_size, ev.readU8());
-  COCOON_TRY(ev.skip(vendor_size));
-  COCOON_TRY(ev.expectEnd());
-  return algs;
-}
 
 // True when the next 8 bytes (index and type) are all zero or all 0xff, or fewer remain
 // and they are: the unused tail of the ACPI area.
@@ -72,7 +24,7 @@ bool atEndMarker(const ByteReader& in, ByteSpan area) {
          std::all_of(next.begin(), next.end(), [](std::uint8_t b) { return b == 0xff; });
 }
 
-Result<CcelEvent> readEvent(ByteReader& in, const std::vector<AlgSize>& algs) {
+Result<CcelEvent> readEvent(ByteReader& in, const std::vector<internal::DigestSize>& algs) {
   const std::size_t at = in.offset();
   CcelEvent e;
   COCOON_ASSIGN_OR_RETURN(e.index, in.readU32Le());
@@ -86,8 +38,8 @@ Result<CcelEvent> readEvent(ByteReader& in, const std::vector<AlgSize>& algs) {
   for (std::uint32_t i = 0; i < count; ++i) {
     CcelDigest d;
     COCOON_ASSIGN_OR_RETURN(d.alg, in.readU16Le());
-    const auto known =
-        std::find_if(algs.begin(), algs.end(), [&](const AlgSize& a) { return a.alg == d.alg; });
+    const auto known = std::find_if(algs.begin(), algs.end(),
+                                    [&](const internal::DigestSize& a) { return a.alg == d.alg; });
     if (known == algs.end()) {
       return fail(Code::kInvalidArgument,
                   "CCEL event at offset {}: digest algorithm {:#06x} is not in the header", at,
@@ -119,7 +71,9 @@ Result<CcelLog> parseCcel(ByteSpan area) {
                 kMaxCcelSize);
   }
   ByteReader in(area);
-  COCOON_ASSIGN_OR_RETURN(std::vector<AlgSize> algs, readSpecIdHeader(in));
+  COCOON_ASSIGN_OR_RETURN(internal::SpecIdHeader header,
+                          internal::readSpecIdHeader(in, "CCEL header"));
+  const std::vector<internal::DigestSize>& algs = header.algorithms;
   CcelLog log;
   while (in.remaining() > 0 && !atEndMarker(in, area)) {
     if (log.events.size() == kMaxCcelEvents) {

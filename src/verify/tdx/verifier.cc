@@ -11,6 +11,7 @@
 #include "common/encoding.h"
 #include "crypto/digest.h"
 #include "crypto/signature.h"
+#include "verify/internal/failure.h"
 #include "verify/tdx/ccel.h"
 #include "verify/tdx/claims.h"
 #include "verify/tdx/pck.h"
@@ -21,22 +22,10 @@
 namespace cocoon::verify::tdx {
 namespace {
 
-using Failure = unexpected<VerifyFailure>;
+using internal::Failure;
+using internal::failure;
 
 constexpr std::size_t kMaxEvidenceText = 32 * 1024 * 1024;
-
-Failure failure(VerifyReason reason, std::string message) {
-  return Failure(VerifyFailure{reason, std::move(message)});
-}
-
-// "context: message" of an error, without the code name (the reason names the class).
-std::string describe(const Error& error) {
-  std::string out;
-  for (auto it = error.context.rbegin(); it != error.context.rend(); ++it) {
-    out += *it + ": ";
-  }
-  return out + error.message;
-}
 
 VerifyReason chainReason(crypto::ChainFailure reason) {
   switch (reason) {
@@ -86,9 +75,10 @@ Result<Chain, VerifyFailure> verifyPckChain(const TdxQuote& quote,
                                             const std::vector<crypto::Crl>& crls, TimePoint now) {
   auto bundle = crypto::Certificate::parsePemBundle(quote.pck_chain_pem);
   if (!bundle || bundle->empty()) {
-    return failure(VerifyReason::kMalformedEvidence,
-                   fmt::format("PCK certificate chain: {}",
-                               bundle ? "no certificate" : describe(bundle.error())));
+    return failure(
+        VerifyReason::kMalformedEvidence,
+        fmt::format("PCK certificate chain: {}",
+                    bundle ? "no certificate" : internal::describeError(bundle.error())));
   }
   crypto::ChainVerifyOptions options;
   options.trust_anchors = roots;
@@ -133,7 +123,7 @@ Result<Chain, VerifyFailure> verifyPckChain(const TdxQuote& quote,
   auto pck = parsePckExtensions(**ext);
   if (!pck) {
     return failure(VerifyReason::kCertificateInvalid,
-                   fmt::format("PCK certificate: {}", describe(pck.error())));
+                   fmt::format("PCK certificate: {}", internal::describeError(pck.error())));
   }
   return Chain{std::move(*chain), *pck};
 }
@@ -165,7 +155,7 @@ Result<void, VerifyFailure> verifySignatures(const TdxQuote& q, const crypto::Ce
   auto ak = crypto::Key::fromEc(crypto::KeyType::kEcP256, key.first(32), key.subspan(32));
   if (!ak) {
     return failure(VerifyReason::kUntrustedKey,
-                   fmt::format("attestation key: {}", describe(ak.error())));
+                   fmt::format("attestation key: {}", internal::describeError(ak.error())));
   }
   if (!crypto::verify(*ak, crypto::SignatureScheme::kEcdsaSha256, q.signed_data, q.signature,
                       crypto::EcdsaEncoding::kRaw)) {
@@ -198,24 +188,24 @@ Result<VerifiedEvidence, VerifyFailure> TdxVerifier::verify(const json::Json& ev
   auto quote_b64 = json::getString(evidence, "quote");
   if (!quote_b64 || quote_b64->size() > kMaxEvidenceText) {
     return failure(VerifyReason::kMalformedEvidence,
-                   quote_b64 ? "quote is too large" : describe(quote_b64.error()));
+                   quote_b64 ? "quote is too large" : internal::describeError(quote_b64.error()));
   }
   auto quote = base64Decode(*quote_b64);
   if (!quote) {
     return failure(VerifyReason::kMalformedEvidence,
-                   fmt::format("quote: {}", describe(quote.error())));
+                   fmt::format("quote: {}", internal::describeError(quote.error())));
   }
   auto log_b64 = json::getOptionalString(evidence, "cc_eventlog");
   if (!log_b64 || (*log_b64 && (*log_b64)->size() > kMaxEvidenceText)) {
     return failure(VerifyReason::kMalformedEvidence,
-                   log_b64 ? "cc_eventlog is too large" : describe(log_b64.error()));
+                   log_b64 ? "cc_eventlog is too large" : internal::describeError(log_b64.error()));
   }
   std::optional<Bytes> log;
   if (*log_b64 && !(*log_b64)->empty()) {
     auto decoded = base64Decode(**log_b64);
     if (!decoded) {
       return failure(VerifyReason::kMalformedEvidence,
-                     fmt::format("cc_eventlog: {}", describe(decoded.error())));
+                     fmt::format("cc_eventlog: {}", internal::describeError(decoded.error())));
     }
     log = std::move(*decoded);
   }
@@ -229,11 +219,11 @@ Result<VerifiedEvidence, VerifyFailure> TdxVerifier::verifyQuote(
   if (!quote) {
     return failure(quote.error().code == Code::kUnimplemented ? VerifyReason::kUnsupportedEvidence
                                                               : VerifyReason::kMalformedEvidence,
-                   fmt::format("TDX quote: {}", describe(quote.error())));
+                   fmt::format("TDX quote: {}", internal::describeError(quote.error())));
   }
   if (auto valid = validateTdxQuote(*quote); !valid) {
     return failure(VerifyReason::kUnsupportedEvidence,
-                   fmt::format("TDX quote: {}", describe(valid.error())));
+                   fmt::format("TDX quote: {}", internal::describeError(valid.error())));
   }
 
   // Collateral first, for its CRLs (7 is judged after the signatures).
@@ -246,7 +236,7 @@ Result<VerifiedEvidence, VerifyFailure> TdxVerifier::verifyQuote(
       auto fetched = collateral_->fetch(*fmspc);
       if (!fetched) {
         return failure(VerifyReason::kCertificateInvalid,
-                       fmt::format("collateral: {}", describe(fetched.error())));
+                       fmt::format("collateral: {}", internal::describeError(fetched.error())));
       }
       raw = std::move(*fetched);
     }
@@ -257,7 +247,7 @@ Result<VerifiedEvidence, VerifyFailure> TdxVerifier::verifyQuote(
                                                 : crypto::Crl::fromPem(toString(der));
       if (!crl) {
         return failure(VerifyReason::kCertificateInvalid,
-                       fmt::format("collateral CRL: {}", describe(crl.error())));
+                       fmt::format("collateral CRL: {}", internal::describeError(crl.error())));
       }
       crls.push_back(std::move(*crl));
     }
@@ -300,18 +290,18 @@ Result<VerifiedEvidence, VerifyFailure> TdxVerifier::verifyQuote(
     auto signer_chain = crypto::verifyChain(*trust_.tcb_signing_certificate, options);
     auto signer = trust_.tcb_signing_certificate->publicKey();
     if (!signer_chain || !signer) {
-      return failure(
-          VerifyReason::kCertificateInvalid,
-          fmt::format("TCB Signing certificate: {}",
-                      signer_chain ? describe(signer.error()) : signer_chain.error().message));
+      return failure(VerifyReason::kCertificateInvalid,
+                     fmt::format("TCB Signing certificate: {}",
+                                 signer_chain ? internal::describeError(signer.error())
+                                              : signer_chain.error().message));
     }
     auto tcb = parseTcbInfo(raw->tcb_info, *signer);
     if (!tcb) {
-      return failure(VerifyReason::kCertificateInvalid, describe(tcb.error()));
+      return failure(VerifyReason::kCertificateInvalid, internal::describeError(tcb.error()));
     }
     auto qe = parseQeIdentity(raw->qe_identity, *signer);
     if (!qe) {
-      return failure(VerifyReason::kCertificateInvalid, describe(qe.error()));
+      return failure(VerifyReason::kCertificateInvalid, internal::describeError(qe.error()));
     }
     for (auto [what, issue, next] : {std::tuple{"TCB info", tcb->issue_date, tcb->next_update},
                                      std::tuple{"QE identity", qe->issue_date, qe->next_update}}) {
@@ -333,7 +323,7 @@ Result<VerifiedEvidence, VerifyFailure> TdxVerifier::verifyQuote(
     if (!eval) {
       return failure(eval.error().code == Code::kNotFound ? VerifyReason::kTcbOutOfDate
                                                           : VerifyReason::kCertificateInvalid,
-                     describe(eval.error()));
+                     internal::describeError(eval.error()));
     }
     if (eval->status == kRevoked) {
       return failure(VerifyReason::kTcbOutOfDate, "TCB status is Revoked");
@@ -375,7 +365,7 @@ Result<VerifiedEvidence, VerifyFailure> TdxVerifier::verifyQuote(
     auto log = parseCcel(*ccel);
     if (!log) {
       return failure(VerifyReason::kMalformedEvidence,
-                     fmt::format("cc_eventlog: {}", describe(log.error())));
+                     fmt::format("cc_eventlog: {}", internal::describeError(log.error())));
     }
     if (auto matched = matchRtmrs(*log, quote->body.rtmr); !matched) {
       return failure(VerifyReason::kEventLogMismatch, matched.error().message);

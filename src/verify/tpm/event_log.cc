@@ -7,65 +7,24 @@
 
 #include "common/byte_reader.h"
 #include "crypto/digest.h"
+#include "verify/internal/spec_id_event.h"
 #include "verify/tpm/structures.h"
 
 namespace cocoon::verify::tpm {
 namespace {
 
-constexpr std::size_t kSha1Size = 20;
-constexpr std::string_view kSpecIdSignature("Spec ID Event03\0", 16);
 constexpr std::string_view kStartupLocality("StartupLocality\0", 16);
-
-struct AlgSize {
-  std::uint16_t alg;
-  std::uint16_t size;
-};
-
-// §10.2.1 TCG_PCR_EVENT carrying §10.4.5.1 TCG_EfiSpecIDEvent: the digest sizes of the
-// algorithms the TCG_PCR_EVENT2 records use.
-Result<std::vector<AlgSize>> readSpecIdHeader(ByteReader& in) {
-  COCOON_ASSIGN_OR_RETURN(std::uint32_t pcr, in.readU32Le());
-  COCOON_ASSIGN_OR_RETURN(std::uint32_t type, in.readU32Le());
-  COCOON_TRY(in.skip(kSha1Size));
-  COCOON_ASSIGN_OR_RETURN(std::uint32_t size, in.readU32Le());
-  COCOON_ASSIGN_OR_RETURN(ByteReader ev, in.subReader(size));
-  if (pcr != 0 || type != kEvNoAction) {
-    return fail(Code::kInvalidArgument,
-                "event log header: PCR {} type {:#x}, expected PCR 0 EV_NO_ACTION", pcr, type);
-  }
-  COCOON_ASSIGN_OR_RETURN(ByteSpan sig, ev.readSpan(kSpecIdSignature.size()));
-  if (!std::equal(sig.begin(), sig.end(), kSpecIdSignature.begin())) {
-    return fail(Code::kInvalidArgument, "event log header is not 'Spec ID Event03'");
-  }
-  COCOON_TRY(ev.skip(4 + 1 + 1 + 1 + 1));  // platformClass, spec version, errata, uintnSize
-  COCOON_ASSIGN_OR_RETURN(std::uint32_t count, ev.readU32Le());
-  if (count == 0 || count > kMaxAlgorithms) {
-    return fail(Code::kInvalidArgument,
-                "event log header declares {} digest algorithms, expected 1..{}", count,
-                kMaxAlgorithms);
-  }
-  std::vector<AlgSize> algs;
-  for (std::uint32_t i = 0; i < count; ++i) {
-    AlgSize a{};
-    COCOON_ASSIGN_OR_RETURN(a.alg, ev.readU16Le());
-    COCOON_ASSIGN_OR_RETURN(a.size, ev.readU16Le());
-    if (a.size > kMaxDigestSize) {
-      return fail(Code::kInvalidArgument, "event log header: {} digest size {} above {}",
-                  algName(a.alg), a.size, kMaxDigestSize);
-    }
-    algs.push_back(a);
-  }
-  COCOON_ASSIGN_OR_RETURN(std::uint8_t vendor_size, ev.readU8());
-  COCOON_TRY(ev.skip(vendor_size));
-  COCOON_TRY(ev.expectEnd());
-  return algs;
-}
 
 }  // namespace
 
 Result<EventLogReplay> replayEventLog(ByteSpan log) {
   ByteReader in(log);
-  COCOON_ASSIGN_OR_RETURN(std::vector<AlgSize> algs, readSpecIdHeader(in));
+  COCOON_ASSIGN_OR_RETURN(internal::SpecIdHeader header,
+                          internal::readSpecIdHeader(in, "event log header"));
+  if (header.index != 0) {
+    return fail(Code::kInvalidArgument, "event log header: PCR {}, expected PCR 0", header.index);
+  }
+  const std::vector<internal::DigestSize>& algs = header.algorithms;
   std::array<Bytes, 24> value;
   for (unsigned i = 0; i < value.size(); ++i) {
     value[i] = Bytes(32, (i >= 17 && i <= 22) ? 0xff : 0x00);
@@ -90,8 +49,8 @@ Result<EventLogReplay> replayEventLog(ByteSpan log) {
     std::optional<ByteSpan> sha256;
     for (std::uint32_t i = 0; i < count; ++i) {
       COCOON_ASSIGN_OR_RETURN(std::uint16_t alg, in.readU16Le());
-      auto known =
-          std::find_if(algs.begin(), algs.end(), [alg](const AlgSize& a) { return a.alg == alg; });
+      auto known = std::find_if(algs.begin(), algs.end(),
+                                [alg](const internal::DigestSize& a) { return a.alg == alg; });
       if (known == algs.end()) {
         return fail(Code::kInvalidArgument, "event at offset {}: digest {} not in the header", at,
                     algName(alg));

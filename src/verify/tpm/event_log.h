@@ -18,7 +18,6 @@ namespace cocoon::verify::tpm {
 
 inline constexpr std::uint32_t kEvNoAction = 0x00000003;
 inline constexpr std::size_t kMaxLogEvents = 10000;
-inline constexpr std::size_t kMaxAlgorithms = 8;
 
 // The SHA-256 PCR values a log reproduces: `pcrs[i]` is set for every PCR the log
 // extends at least once (PCRs it never touches stay nullopt and are not judged).

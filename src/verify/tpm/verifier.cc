@@ -9,6 +9,7 @@
 #include "common/encoding.h"
 #include "crypto/digest.h"
 #include "crypto/signature.h"
+#include "verify/internal/failure.h"
 #include "verify/tpm/event_log.h"
 #include "verify/tpm/evidence.h"
 #include "verify/tpm/structures.h"
@@ -16,7 +17,8 @@
 namespace cocoon::verify::tpm {
 namespace {
 
-using Failure = unexpected<VerifyFailure>;
+using internal::Failure;
+using internal::failure;
 
 // The PCR that the CoCo TPM attester extends with the init-data digest.
 constexpr unsigned kInitDataPcr = 8;
@@ -24,24 +26,11 @@ constexpr unsigned kInitDataPcr = 8;
 // (2025-08-26, "Fix TPM report data size to 32 bytes"), 64 before.
 constexpr std::size_t kReportDataSizes[] = {32, 64};
 
-Failure failure(VerifyReason reason, std::string message) {
-  return Failure(VerifyFailure{reason, std::move(message)});
-}
-
-// "context: message" of an error, without the code name (the reason names the class).
-std::string describe(const Error& error) {
-  std::string out;
-  for (auto it = error.context.rbegin(); it != error.context.rend(); ++it) {
-    out += *it + ": ";
-  }
-  return out + error.message;
-}
-
 Failure parseFailure(const Error& error, std::string_view what) {
   const VerifyReason reason = error.code == Code::kUnimplemented
                                   ? VerifyReason::kUnsupportedEvidence
                                   : VerifyReason::kMalformedEvidence;
-  return failure(reason, fmt::format("{}: {}", what, describe(error)));
+  return failure(reason, fmt::format("{}: {}", what, internal::describeError(error)));
 }
 
 std::optional<crypto::DigestAlgorithm> digestOf(std::uint16_t alg) {
@@ -135,8 +124,9 @@ Result<void, VerifyFailure> checkAkTrusted(const TpmTrustConfig& trust, const cr
   for (std::size_t i = 0; i < ev.ak_cert_chain.size(); ++i) {
     auto cert = crypto::Certificate::fromDer(ev.ak_cert_chain[i]);
     if (!cert) {
-      return failure(VerifyReason::kMalformedEvidence,
-                     fmt::format("ak_cert_chain[{}]: {}", i, describe(cert.error())));
+      return failure(
+          VerifyReason::kMalformedEvidence,
+          fmt::format("ak_cert_chain[{}]: {}", i, internal::describeError(cert.error())));
     }
     certs.push_back(std::move(*cert));
   }
@@ -208,7 +198,7 @@ Result<void, VerifyFailure> checkEventLog(const TpmEvidence& ev,
   auto replay = replayEventLog(*ev.event_log);
   if (!replay) {
     return failure(VerifyReason::kMalformedEvidence,
-                   fmt::format("eventlog: {}", describe(replay.error())));
+                   fmt::format("eventlog: {}", internal::describeError(replay.error())));
   }
   for (unsigned i = 0; i < replay->pcrs.size(); ++i) {
     if (!replay->pcrs[i]) {
@@ -250,7 +240,7 @@ Result<VerifiedEvidence, VerifyFailure> TpmVerifier::verify(const json::Json& ev
   // 1. Decode.
   auto ev = parseTpmEvidence(evidence);
   if (!ev) {
-    return failure(VerifyReason::kMalformedEvidence, describe(ev.error()));
+    return failure(VerifyReason::kMalformedEvidence, internal::describeError(ev.error()));
   }
   auto quote = parseQuoteAttest(ev->message);
   if (!quote) {
@@ -263,7 +253,7 @@ Result<VerifiedEvidence, VerifyFailure> TpmVerifier::verify(const json::Json& ev
   auto ak = akFromDer(ev->ak_public_der);
   if (!ak) {
     return failure(VerifyReason::kMalformedEvidence,
-                   fmt::format("ak_public: {}", describe(ak.error())));
+                   fmt::format("ak_public: {}", internal::describeError(ak.error())));
   }
   auto scheme = schemeFor(*sig, *ak);
   if (!scheme) {
@@ -302,7 +292,7 @@ Result<VerifiedEvidence, VerifyFailure> TpmVerifier::verify(const json::Json& ev
   if (!verified) {
     return failure(VerifyReason::kBadSignature,
                    fmt::format("{} quote signature: {}", crypto::signatureSchemeName(*scheme),
-                               describe(verified.error())));
+                               internal::describeError(verified.error())));
   }
 
   // 4. Freshness and binding.
