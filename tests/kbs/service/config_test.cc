@@ -78,8 +78,8 @@ allow_debug = true
 
   expectError(parseKbsConfig("[snp]\nkds = true\n", "kbs.toml", "/"), Code::kInvalidArgument,
               "[snp]");
-  expectError(parseKbsConfig("[tdx]\nallow_debug = 1\n", "kbs.toml", "/"),
-              Code::kInvalidArgument, "allow_debug");
+  expectError(parseKbsConfig("[tdx]\nallow_debug = 1\n", "kbs.toml", "/"), Code::kInvalidArgument,
+              "allow_debug");
 }
 
 TEST(KbsConfig, RejectsOutOfRangeAndMistypedValues) {
