@@ -30,7 +30,14 @@ void registerJwsCommands(CLI::App& app, Action& action);
 void registerJwtCommands(CLI::App& app, Action& action);
 void registerJweCommands(CLI::App& app, Action& action);
 void registerImageCommands(CLI::App& app, Action& action);
+void registerImageCopyCommand(CLI::App* image, Action& action);     // under `image`
+void registerImageEncryptCommand(CLI::App* image, Action& action);  // under `image`
+// Adds `image sign`; REQUIRES: registerImageCommands ran first.
+void registerImageSignCommands(CLI::App& app, Action& action);
 void registerKbsCommands(CLI::App& app, Action& action);
+void registerMeasureCommands(CLI::App& app, Action& action);
+void registerEvidenceCommands(CLI::App& app, Action& action);
+void registerAttestCommands(CLI::App& app, Action& action);
 
 // Reads a key from a PEM (PKCS#8, SPKI, traditional) or JWK file; "-" for stdin.
 Result<crypto::Key> loadKey(const std::string& path);

@@ -2,14 +2,17 @@
 // `cocoon image pull|inspect|ls|gc|rm-bundle`: the guest image service from the command line.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
 #include "cmd/cocoon/command.h"
 #include "cmd/cocoon/image_progress.h"
+#include "image/crypt/decrypt.h"
 #include "image/layer_store.h"
 #include "image/open_source.h"
 #include "image/puller.h"
+#include "image/trust/open_policy.h"
 #include "json/json.h"
 
 namespace cocoon::cli {
@@ -23,6 +26,10 @@ constexpr int kExitUnavailable = 6;   // registry unreachable, timed out
 
 int imageExitCode(const Error& e) {
   reportError(e);
+  if (std::find(e.context.begin(), e.context.end(), image::kPolicyErrorContext) !=
+      e.context.end()) {
+    return kExitVerification;  // refused by the signature policy (docs/image-trust.md)
+  }
   switch (e.code) {
     case Code::kNotFound:
       return kExitNotFound;
@@ -96,6 +103,10 @@ void registerPull(CLI::App* image, Action& action) {
     bool flatten = false;
     bool json = false;
     unsigned parallel = 3;
+    std::string policy;
+    std::string registries_d;
+    bool insecure_policy = false;
+    std::vector<std::string> decryption_keys;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = image->add_subcommand(
@@ -113,11 +124,35 @@ void registerPull(CLI::App* image, Action& action) {
       ->capture_default_str()
       ->check(CLI::Range(1u, 32u));
   cmd->add_flag("--json", opts->json, "print the result as JSON on standard output");
+  cmd->add_option("--policy", opts->policy,
+                  "signature policy, containers-policy.json (default: /etc/containers/policy.json;"
+                  " a refusal exits 5)");
+  cmd->add_option("--registries-d", opts->registries_d,
+                  "containers-registries.d directory: lookaside and sigstore settings (default: "
+                  "/etc/containers/registries.d)");
+  cmd->add_flag("--insecure-policy", opts->insecure_policy,
+                "pull without any signature policy check");
+  cmd->add_option("--decryption-key", opts->decryption_keys,
+                  "PEM private key for encrypted layers (repeatable; no usable key exits 4)");
   addStoreOption(cmd, *opts);
   addSourceOptions(cmd, *opts);
   cmd->callback([opts, &action] {
     action = [opts]() -> int {
       image::PullOptions options;
+      auto decryption_keys = image::crypt::loadPrivateKeys(
+          {opts->decryption_keys.begin(), opts->decryption_keys.end()});
+      if (!decryption_keys) {
+        return imageExitCode(decryption_keys.error());
+      }
+      image::crypt::KeyDecryptProvider decrypt({std::move(*decryption_keys), nullptr});
+      options.decrypt = &decrypt;
+      auto policy = image::trust::openPolicy(
+          opts->reference,
+          {opts->policy, opts->registries_d, opts->insecure_policy, opts->ca_bundle});
+      if (!policy) {
+        return imageExitCode(policy.error());
+      }
+      options.policy = policy->enforcer.get();
       if (!opts->platform.empty()) {
         auto p = image::oci::parsePlatform(opts->platform);
         if (!p) {
@@ -269,6 +304,8 @@ void registerImageCommands(CLI::App& app, Action& action) {
   registerLs(image, action);
   registerGc(image, action);
   registerRemoveBundle(image, action);
+  registerImageCopyCommand(image, action);
+  registerImageEncryptCommand(image, action);
 }
 
 }  // namespace cocoon::cli

@@ -33,7 +33,11 @@ int main(int argc, char** argv) {
     cocoon::cli::registerJwtCommands(app, action);
     cocoon::cli::registerJweCommands(app, action);
     cocoon::cli::registerImageCommands(app, action);
+    cocoon::cli::registerImageSignCommands(app, action);
     cocoon::cli::registerKbsCommands(app, action);
+    cocoon::cli::registerMeasureCommands(app, action);
+    cocoon::cli::registerEvidenceCommands(app, action);
+    cocoon::cli::registerAttestCommands(app, action);
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
