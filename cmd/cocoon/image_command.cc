@@ -2,11 +2,11 @@
 // `cocoon image pull|inspect|ls|gc|rm-bundle`: the guest image service from the command line.
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <string>
 
 #include "cmd/cocoon/command.h"
+#include "cmd/cocoon/image_cli.h"
 #include "cmd/cocoon/image_progress.h"
 #include "image/crypt/decrypt.h"
 #include "image/layer_store.h"
@@ -18,49 +18,9 @@
 namespace cocoon::cli {
 namespace {
 
-// Exit statuses of the image verbs (docs/image.md).
-constexpr int kExitNotFound = 3;      // no such image, tag or platform
-constexpr int kExitAuth = 4;          // credentials missing or refused
-constexpr int kExitVerification = 5;  // digest/size mismatch, corrupt or hostile layer
-constexpr int kExitUnavailable = 6;   // registry unreachable, timed out
-
-int imageExitCode(const Error& e) {
-  reportError(e);
-  if (std::find(e.context.begin(), e.context.end(), image::kPolicyErrorContext) !=
-      e.context.end()) {
-    return kExitVerification;  // refused by the signature policy (docs/image-trust.md)
-  }
-  switch (e.code) {
-    case Code::kNotFound:
-      return kExitNotFound;
-    case Code::kUnauthenticated:
-    case Code::kPermissionDenied:
-      return kExitAuth;
-    case Code::kDataLoss:
-      return kExitVerification;
-    case Code::kUnavailable:
-    case Code::kDeadlineExceeded:
-      return kExitUnavailable;
-    default:
-      return kExitFailure;
-  }
-}
-
-struct CommonOptions {
+struct CommonOptions : RegistryFlags {
   std::string store;
-  std::string registries_conf;
-  std::string auth_file;
-  std::string ca_bundle;
 };
-
-void addSourceOptions(CLI::App* cmd, CommonOptions& o) {
-  cmd->add_option("--registries-conf", o.registries_conf,
-                  "containers-registries.conf (default: $CONTAINERS_REGISTRIES_CONF, else "
-                  "/etc/containers/registries.conf)");
-  cmd->add_option("--authfile", o.auth_file,
-                  "auth.json with registry credentials (default: the containers lookup order)");
-  cmd->add_option("--ca-bundle", o.ca_bundle, "PEM CA bundle for registry TLS");
-}
 
 void addStoreOption(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--store", o.store,
@@ -71,10 +31,6 @@ void addStoreOption(CLI::App* cmd, CommonOptions& o) {
 Result<image::LayerStore> openStore(const CommonOptions& o) {
   return image::LayerStore::open(o.store.empty() ? image::LayerStore::defaultLocation()
                                                  : std::filesystem::path(o.store));
-}
-
-image::SourceOptions sourceOptions(const CommonOptions& o) {
-  return {o.registries_conf, o.auth_file, o.ca_bundle};
 }
 
 json::Json resultJson(const image::PullResult& r) {
@@ -135,7 +91,7 @@ void registerPull(CLI::App* image, Action& action) {
   cmd->add_option("--decryption-key", opts->decryption_keys,
                   "PEM private key for encrypted layers (repeatable; no usable key exits 4)");
   addStoreOption(cmd, *opts);
-  addSourceOptions(cmd, *opts);
+  addRegistryOptions(cmd, *opts);
   cmd->callback([opts, &action] {
     action = [opts]() -> int {
       image::PullOptions options;
@@ -164,7 +120,7 @@ void registerPull(CLI::App* image, Action& action) {
       if (!store) {
         return imageExitCode(store.error());
       }
-      auto opened = image::openImageSource(opts->reference, sourceOptions(*opts));
+      auto opened = image::openImageSource(opts->reference, opts->sourceOptions());
       if (!opened) {
         return imageExitCode(opened.error());
       }
@@ -199,7 +155,7 @@ void registerInspect(CLI::App* image, Action& action) {
       "inspect", "Print an image's manifest digest, layers and config without pulling layers");
   cmd->add_option("reference", opts->reference, "image reference or oci:DIR[:TAG]")->required();
   cmd->add_option("--platform", opts->platform, "os/arch[/variant] (default: this machine's)");
-  addSourceOptions(cmd, *opts);
+  addRegistryOptions(cmd, *opts);
   cmd->callback([opts, &action] {
     action = [opts]() -> int {
       auto platform = opts->platform.empty()
@@ -208,7 +164,7 @@ void registerInspect(CLI::App* image, Action& action) {
       if (!platform) {
         return reportError(platform.error().addContext("--platform"));
       }
-      auto opened = image::openImageSource(opts->reference, sourceOptions(*opts));
+      auto opened = image::openImageSource(opts->reference, opts->sourceOptions());
       if (!opened) {
         return imageExitCode(opened.error());
       }

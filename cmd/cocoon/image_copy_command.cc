@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cmd/cocoon/command.h"
+#include "cmd/cocoon/image_cli.h"
 #include "image/copy.h"
 #include "image/open_destination.h"
 #include "image/open_source.h"
@@ -12,25 +13,6 @@
 
 namespace cocoon::cli {
 namespace {
-
-// The exit statuses of the image verbs (docs/image.md), as `image pull` returns them.
-int copyExitCode(const Error& e) {
-  reportError(e);
-  switch (e.code) {
-    case Code::kNotFound:
-      return 3;
-    case Code::kUnauthenticated:
-    case Code::kPermissionDenied:
-      return 4;
-    case Code::kDataLoss:
-      return 5;
-    case Code::kUnavailable:
-    case Code::kDeadlineExceeded:
-      return 6;
-    default:
-      return kExitFailure;
-  }
-}
 
 // "sha256:0123456789ab" for progress lines.
 std::string shortDigest(const image::oci::Digest& d) {
@@ -47,9 +29,7 @@ void registerImageCopyCommand(CLI::App* image, Action& action) {
     bool all = false;
     bool json = false;
     bool quiet = false;
-    std::string registries_conf;
-    std::string auth_file;
-    std::string ca_bundle;
+    RegistryFlags registry;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = image->add_subcommand(
@@ -67,16 +47,10 @@ void registerImageCopyCommand(CLI::App* image, Action& action) {
   cmd->add_flag("--all", opts->all, "copy the whole index and every manifest it lists");
   cmd->add_flag("--json", opts->json, "print the result as JSON on standard output");
   cmd->add_flag("--quiet", opts->quiet, "no per-blob progress lines");
-  cmd->add_option("--registries-conf", opts->registries_conf,
-                  "containers-registries.conf (default: $CONTAINERS_REGISTRIES_CONF, else "
-                  "/etc/containers/registries.conf)");
-  cmd->add_option("--authfile", opts->auth_file,
-                  "auth.json with registry credentials for both ends (default: the containers "
-                  "lookup order)");
-  cmd->add_option("--ca-bundle", opts->ca_bundle, "PEM CA bundle for registry TLS");
+  addRegistryOptions(cmd, opts->registry);
   cmd->callback([opts, &action] {
     action = [opts]() -> int {
-      const image::SourceOptions options{opts->registries_conf, opts->auth_file, opts->ca_bundle};
+      const image::SourceOptions options = opts->registry.sourceOptions();
       image::CopyOptions copy_options;
       copy_options.all_platforms = opts->all;
       if (!opts->platform.empty()) {
@@ -88,11 +62,11 @@ void registerImageCopyCommand(CLI::App* image, Action& action) {
       }
       auto source = image::openImageSource(opts->source, options);
       if (!source) {
-        return copyExitCode(source.error());
+        return imageExitCode(source.error());
       }
       auto destination = image::openImageDestination(opts->destination, options);
       if (!destination) {
-        return copyExitCode(destination.error());
+        return imageExitCode(destination.error());
       }
       if (!opts->quiet) {
         copy_options.on_blob = [](const image::oci::Descriptor& d, image::BlobEvent event) {
@@ -112,7 +86,7 @@ void registerImageCopyCommand(CLI::App* image, Action& action) {
                                      : ref.tag.value_or(std::string(image::oci::kDefaultTag));
       auto result = image::copyImage(*source->source, wanted, **destination, "", copy_options);
       if (!result) {
-        return copyExitCode(result.error());
+        return imageExitCode(result.error());
       }
       if (opts->json) {
         const json::Json out = {{"source", ref.toString()},

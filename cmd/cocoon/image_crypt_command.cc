@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cmd/cocoon/command.h"
+#include "cmd/cocoon/image_cli.h"
 #include "common/files.h"
 #include "image/crypt/encrypt.h"
 #include "image/open_destination.h"
@@ -71,9 +72,7 @@ void registerImageEncryptCommand(CLI::App* image, Action& action) {
     std::vector<std::string> recipients;
     std::vector<std::string> keks;
     std::string platform;
-    std::string registries_conf;
-    std::string auth_file;
-    std::string ca_bundle;
+    RegistryFlags registry;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = image->add_subcommand(
@@ -91,9 +90,7 @@ void registerImageEncryptCommand(CLI::App* image, Action& action) {
                   "file with the 32-byte key-encryption key of each provider recipient, in "
                   "order; upload the same bytes with `cocoon kbs set-resource`");
   cmd->add_option("--platform", opts->platform, "os/arch[/variant] (default: this machine's)");
-  cmd->add_option("--registries-conf", opts->registries_conf, "containers-registries.conf");
-  cmd->add_option("--authfile", opts->auth_file, "auth.json with registry credentials");
-  cmd->add_option("--ca-bundle", opts->ca_bundle, "PEM CA bundle for registry TLS");
+  addRegistryOptions(cmd, opts->registry);
   cmd->callback([opts, &action] {
     action = [opts]() -> int {
       auto recipients = parseRecipients(opts->recipients, opts->keks);
@@ -109,8 +106,7 @@ void registerImageEncryptCommand(CLI::App* image, Action& action) {
         }
         options.platform = *p;
       }
-      const image::SourceOptions source_options{opts->registries_conf, opts->auth_file,
-                                                opts->ca_bundle};
+      const image::SourceOptions source_options = opts->registry.sourceOptions();
       auto source = image::openImageSource(opts->source, source_options);
       if (!source) {
         return reportError(source.error());
@@ -125,12 +121,12 @@ void registerImageEncryptCommand(CLI::App* image, Action& action) {
         reportError(result.error());
         switch (result.error().code) {
           case Code::kNotFound:
-            return 3;
+            return kExitNotFound;
           case Code::kUnauthenticated:
           case Code::kPermissionDenied:
-            return 4;
+            return kExitAuth;
           case Code::kDataLoss:
-            return 5;
+            return kExitVerification;
           default:
             return kExitFailure;
         }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cmd/cocoon/command.h"
+#include "cmd/cocoon/image_cli.h"
 #include "image/open_destination.h"
 #include "image/open_source.h"
 #include "image/trust/sign.h"
@@ -12,11 +13,9 @@
 namespace cocoon::cli {
 namespace {
 
-// Exit statuses (docs/image-trust.md): 0 signed, 1 failure, 3 image not found.
-constexpr int kExitNotFound = 3;
-
 constexpr std::string_view kOciPrefix = "oci:";
 
+// Exit statuses (docs/image-trust.md): 0 signed, 1 failure, 3 image not found.
 int signExitCode(const Error& e) {
   reportError(e);
   return e.code == Code::kNotFound ? kExitNotFound : kExitFailure;
@@ -42,9 +41,7 @@ void registerImageSignCommands(CLI::App& app, Action& action) {
     std::string reference;
     std::string key;
     std::string identity;
-    std::string registries_conf;
-    std::string auth_file;
-    std::string ca_bundle;
+    RegistryFlags registry;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* image = app.get_subcommand("image");
@@ -59,9 +56,7 @@ void registerImageSignCommands(CLI::App& app, Action& action) {
   cmd->add_option("--identity", opts->identity,
                   "docker reference the signature claims (default: the image reference; "
                   "required for oci: layouts)");
-  cmd->add_option("--registries-conf", opts->registries_conf, "containers-registries.conf");
-  cmd->add_option("--authfile", opts->auth_file, "auth.json with registry credentials");
-  cmd->add_option("--ca-bundle", opts->ca_bundle, "PEM CA bundle for registry TLS");
+  addRegistryOptions(cmd, opts->registry);
   cmd->callback([opts, &action] {
     action = [opts]() -> int {
       if (opts->identity.empty() && opts->reference.starts_with(kOciPrefix)) {
@@ -72,7 +67,7 @@ void registerImageSignCommands(CLI::App& app, Action& action) {
       if (!key) {
         return reportError(key.error().addContext("--key"));
       }
-      const image::SourceOptions options{opts->registries_conf, opts->auth_file, opts->ca_bundle};
+      const image::SourceOptions options = opts->registry.sourceOptions();
       auto opened = image::openImageSource(opts->reference, options);
       if (!opened) {
         return signExitCode(opened.error());
