@@ -34,6 +34,20 @@ function(_cocoon_common_flags target)
   endif()
 endfunction()
 
+# cocoon_use_coroutines(target PUBLIC|PRIVATE): for targets whose code (or, with PUBLIC,
+# whose users' code) compiles C++20 coroutines with Boost.Asio.
+function(cocoon_use_coroutines target scope)
+  if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    # Asio 1.74 detects co_await support only for GCC and MSVC; clang 14 has it in C++20.
+    target_compile_definitions(${target} ${scope} BOOST_ASIO_HAS_CO_AWAIT=1)
+    # clang 14's -fsanitize=function cannot compile coroutine frames ("Cannot represent a
+    # difference across sections").
+    if(COCOON_SANITIZE MATCHES "undefined")
+      target_compile_options(${target} ${scope} -fno-sanitize=function)
+    endif()
+  endif()
+endfunction()
+
 # cocoon_library(name SRCS ... [PUBLIC_DEPS ...] [PRIVATE_DEPS ...] [SIGN_CONVERSION])
 # A static library whose public headers are included as "<folder>/<file>.h" from src/.
 function(cocoon_library name)
