@@ -136,8 +136,7 @@ class Supervisor {
   virtual boost::asio::awaitable<Status> pause(std::string container_id) = 0;
   virtual boost::asio::awaitable<Status> resume(std::string container_id) = 0;
   // `runtime update --resources`: `resources` is an OCI linux.resources object.
-  virtual boost::asio::awaitable<Status> update(std::string container_id,
-                                                json::Json resources) = 0;
+  virtual boost::asio::awaitable<Status> update(std::string container_id, json::Json resources) = 0;
   virtual Result<ContainerStatus> status(std::string_view container_id) const = 0;
   virtual std::vector<std::string> containerIds() const = 0;
   // Stops the container if it runs (SIGTERM, then SIGKILL after `grace`), deletes it from
