@@ -1,0 +1,275 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Builds the cocoon guest (an uncompressed vmlinux and a cpio initrd) from Debian packages,
+# reproducibly: the same packages and payload give the same bytes, so the launch
+# measurement is predictable.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+usage() {
+  cat <<'USAGE'
+Usage: build-guest.sh (--agent PATH | --init PATH) --out DIR [options]
+
+Builds DIR/vmlinux, DIR/initrd.img and DIR/manifest.txt from Debian's linux-image-amd64
+(the kernel package it depends on), busybox-static and optionally crun, fetched with
+`apt-get download` into a cache. The initrd's /init (guest/init.sh) mounts /proc, /sys,
+/dev, loads the chosen modules, names virtio-serial ports under /dev/virtio-ports/ and
+execs the payload.
+
+Payload (exactly one):
+  --agent PATH          a cocoon-agent binary; installed as /usr/bin/cocoon-agent with the
+                        shared libraries ldd lists
+  --init PATH           a test init (script or static binary) run as the payload
+Options:
+  --out DIR             output directory (created; existing outputs replaced)
+  --payload-args ARGS   arguments the payload is started with (split on blanks)
+  --wait-port NAME      virtio-serial port /init waits for (default agent.channel.0;
+                        "" = none)
+  --with-crun           add crun (and its libraries) as /usr/bin/crun
+  --modules "M ..."     modules to include (dependencies are added); default: virtio
+                        (pci, mmio, console, blk, net), overlay, erofs, dm-crypt,
+                        dm-integrity, loop, xts, vsock (vmw_vsock_virtio_transport)
+  --compress none|gzip  initrd compression (default none: decompressing under TCG is
+                        slow, and QEMU loads the file as is)
+  --cache DIR           package cache (default ${XDG_CACHE_HOME:-~/.cache}/cocoon/guest)
+  --check-reproducible  build twice in separate directories and compare the sha256 of
+                        vmlinux and initrd.img; fails when they differ
+  -h, --help            this text
+Environment:
+  SOURCE_DATE_EPOCH     mtime of every initrd entry (default: the mtime of the kernel
+                        image inside its package)
+Exit status: 0 built; 1 failed; 2 bad usage; 3 the Debian archive was unreachable
+(apt-get download failed and the package is not cached).
+USAGE
+}
+
+die() {
+  echo "build-guest: $*" >&2
+  exit 1
+}
+
+agent=""
+init_payload=""
+out=""
+payload_args=""
+wait_port="agent.channel.0"
+with_crun=0
+modules="virtio_pci virtio_mmio virtio_console virtio_blk virtio_net overlay erofs dm-crypt"
+modules+=" dm-integrity loop xts vmw_vsock_virtio_transport"
+compress=none
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/cocoon/guest"
+check_reproducible=0
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --agent) agent=$2; shift 2 ;;
+    --init) init_payload=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --payload-args) payload_args=$2; shift 2 ;;
+    --wait-port) wait_port=$2; shift 2 ;;
+    --with-crun) with_crun=1; shift ;;
+    --modules) modules=$2; shift 2 ;;
+    --compress) compress=$2; shift 2 ;;
+    --cache) cache=$2; shift 2 ;;
+    --check-reproducible) check_reproducible=1; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "build-guest: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+if [[ -n "$agent" && -n "$init_payload" ]] || [[ -z "$agent" && -z "$init_payload" ]]; then
+  echo "build-guest: give exactly one of --agent PATH and --init PATH (see --help)" >&2
+  exit 2
+fi
+[[ -n "$out" ]] || { echo "build-guest: --out DIR is required (see --help)" >&2; exit 2; }
+[[ "$compress" == none || "$compress" == gzip ]] ||
+  { echo "build-guest: --compress must be none or gzip, not '$compress'" >&2; exit 2; }
+payload=${agent:-$init_payload}
+[[ -f "$payload" && -x "$payload" ]] || die "payload '$payload' is not an executable file"
+for tool in apt-get apt-cache dpkg-deb depmod cpio xz sha256sum ldd; do
+  command -v "$tool" >/dev/null || die "'$tool' is missing (scripts/setup installs it)"
+done
+
+mkdir -p "$cache"
+cache=$(cd "$cache" && pwd)
+out=$(mkdir -p "$out" && cd "$out" && pwd)
+payload=$(cd "$(dirname "$payload")" && pwd)/$(basename "$payload")
+
+# The candidate version apt resolves for a package; the .deb path it is cached under.
+candidate() {
+  apt-cache policy "$1" | awk '/Candidate:/ { print $2 }'
+}
+# fetch PACKAGE: prints the path of the cached .deb of the candidate version.
+fetch() {
+  local pkg=$1 version file
+  version=$(candidate "$pkg")
+  [[ -n "$version" && "$version" != "(none)" ]] || die "apt knows no candidate for $pkg"
+  file="$cache/${pkg}_${version//:/%3a}_amd64.deb"
+  if [[ ! -s "$file" ]]; then
+    if ! (cd "$cache" && apt-get download "$pkg=$version" >/dev/null 2>"$cache/apt.err"); then
+      echo "build-guest: apt-get download $pkg=$version failed:" >&2
+      cat "$cache/apt.err" >&2
+      exit 3
+    fi
+  fi
+  [[ -s "$file" ]] || die "apt-get download did not produce $file"
+  echo "$file"
+}
+
+kernel_pkg=$(apt-cache depends linux-image-amd64 |
+  awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+[[ -n "$kernel_pkg" ]] || die "linux-image-amd64 depends on no linux-image-<release> package"
+kernel_deb=$(fetch "$kernel_pkg")
+busybox_deb=$(fetch busybox-static)
+crun_deb=""
+if [[ $with_crun == 1 ]]; then
+  crun_deb=$(fetch crun)
+fi
+kernel_release=${kernel_pkg#linux-image-}
+
+# Extracted once per package file; depmod over the whole tree gives the dependency list.
+kernel_tree="$cache/tree/$(basename "$kernel_deb" .deb)"
+if [[ ! -e "$kernel_tree/.done" ]]; then
+  rm -rf "$kernel_tree"
+  mkdir -p "$kernel_tree"
+  dpkg-deb -x "$kernel_deb" "$kernel_tree"
+  depmod -b "$kernel_tree" "$kernel_release"
+  # The uncompressed kernel boots through its PVH entry without decompressing under TCG.
+  vmlinuz="$kernel_tree/boot/vmlinuz-$kernel_release"
+  offset=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$vmlinuz" | head -n 1 | cut -d: -f1 || true)
+  [[ -n "$offset" ]] || die "no xz stream in $vmlinuz"
+  tail -c +$((offset + 1)) "$vmlinuz" | xz -dc --single-stream >"$kernel_tree/vmlinux" \
+    2>/dev/null || true
+  [[ "$(head -c 4 "$kernel_tree/vmlinux" | od -An -tx1 | tr -d ' ')" == 7f454c46 ]] ||
+    die "the xz stream of $vmlinuz is not an ELF vmlinux"
+  touch "$kernel_tree/.done"
+fi
+vmlinuz="$kernel_tree/boot/vmlinuz-$kernel_release"
+moddir="$kernel_tree/lib/modules/$kernel_release"
+epoch=${SOURCE_DATE_EPOCH:-$(stat -c %Y "$vmlinuz")}
+
+# module_path NAME: the modules.dep key of a module ('-' and '_' are the same in names).
+module_path() {
+  local name=${1//-/_}
+  awk -F: -v n="$name" '{ b = $1; sub(/.*\//, "", b); sub(/\.ko.*$/, "", b);
+    gsub(/-/, "_", b); if (b == n) { print $1; exit } }' "$moddir/modules.dep"
+}
+declare -A seen=()
+load_order=()
+# add_module PATH: its dependencies first (modules.dep lists them outermost first).
+add_module() {
+  local path=$1 deps i
+  [[ -n "${seen[$path]:-}" ]] && return 0
+  seen[$path]=1
+  read -r -a deps <<<"$(awk -F': ?' -v p="$path" '$1 == p { print $2; exit }' \
+    "$moddir/modules.dep")"
+  for ((i = ${#deps[@]} - 1; i >= 0; i--)); do
+    add_module "${deps[i]}"
+  done
+  load_order+=("$path")
+}
+
+# build_once DIR: the whole guest into DIR (vmlinux, initrd.img).
+build_once() {
+  local dir=$1 root="$1/root" m path
+  rm -rf "$dir"
+  mkdir -p "$root"
+
+  cp "$kernel_tree/vmlinux" "$dir/vmlinux"
+
+  mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,run,tmp,etc/cocoon,root}
+  mkdir -p "$root/lib/modules/$kernel_release"
+  dpkg-deb --fsys-tarfile "$busybox_deb" | tar -xO ./bin/busybox >"$root/bin/busybox"
+  chmod 0755 "$root/bin/busybox"
+  for m in $("$root/bin/busybox" --list); do
+    [[ "$m" == busybox || -e "$root/bin/$m" ]] || ln -s busybox "$root/bin/$m"
+  done
+  install -m 0755 "$here/init.sh" "$root/init"
+
+  seen=()
+  load_order=()
+  if [[ -n "$(module_path crc32c_generic)" && " $modules " == *" erofs "* ]]; then
+    # libcrc32c's softdep (crc32c) is not in modules.dep.
+    add_module "$(module_path crc32c_generic)"
+  fi
+  for m in $modules; do
+    path=$(module_path "$m")
+    [[ -n "$path" ]] || die "module $m is not in $kernel_pkg"
+    add_module "$path"
+  done
+  for path in "${load_order[@]}"; do
+    install -D -m 0644 "$moddir/$path" "$root/lib/modules/$kernel_release/$path"
+  done
+  cp "$moddir"/modules.{builtin,builtin.modinfo,order} "$root/lib/modules/$kernel_release/"
+  depmod -b "$root" "$kernel_release"
+  printf '%s\n' "${load_order[@]}" >"$root/lib/modules/cocoon.load"
+
+  if [[ -n "$agent" ]]; then
+    install -m 0755 "$payload" "$root/usr/bin/cocoon-agent"
+    ln -s ../usr/bin/cocoon-agent "$root/sbin/cocoon-payload"
+  else
+    install -m 0755 "$payload" "$root/sbin/cocoon-payload"
+  fi
+  if [[ -n "$crun_deb" ]]; then
+    dpkg-deb --fsys-tarfile "$crun_deb" | tar -xO ./usr/bin/crun >"$root/usr/bin/crun"
+    chmod 0755 "$root/usr/bin/crun"
+  fi
+  # Shared libraries of dynamic binaries, at the paths the loader looks for them.
+  local bin lib
+  for bin in "$root/usr/bin/cocoon-agent" "$root/usr/bin/crun" "$root/sbin/cocoon-payload"; do
+    [[ -f "$bin" && ! -L "$bin" ]] || continue
+    for lib in $(ldd "$bin" 2>/dev/null | grep -oE '/[^ ]+' | sort -u); do
+      [[ -e "$root$lib" ]] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+    done
+  done
+  [[ -z "$payload_args" ]] || echo "$payload_args" >"$root/etc/cocoon/payload.args"
+  [[ -z "$wait_port" ]] || echo "$wait_port" >"$root/etc/cocoon/wait-port"
+
+  # Reproducible archive: sorted names, owner 0:0, one mtime, no inode/device numbers.
+  find "$root" -exec touch -h -d "@$epoch" {} +
+  (cd "$root" && find . -mindepth 1 | LC_ALL=C sort |
+    cpio --quiet -o -H newc -R 0:0 --reproducible >"$dir/initrd.cpio")
+  rm -rf "$root"
+  if [[ "$compress" == gzip ]]; then
+    gzip -n -9 -c "$dir/initrd.cpio" >"$dir/initrd.img"
+    rm "$dir/initrd.cpio"
+  else
+    mv "$dir/initrd.cpio" "$dir/initrd.img"
+  fi
+}
+
+version_of() {
+  dpkg-deb -W --showformat='${Package} ${Version}' "$1"
+}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/cocoon-guest.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+build_once "$work/a"
+if [[ $check_reproducible == 1 ]]; then
+  build_once "$work/b"
+  for f in vmlinux initrd.img; do
+    a=$(sha256sum <"$work/a/$f" | cut -d' ' -f1)
+    b=$(sha256sum <"$work/b/$f" | cut -d' ' -f1)
+    [[ "$a" == "$b" ]] || die "$f is not reproducible: $a != $b"
+  done
+  echo "build-guest: reproducible (two builds, identical vmlinux and initrd.img)" >&2
+fi
+
+mv -f "$work/a/vmlinux" "$out/vmlinux"
+mv -f "$work/a/initrd.img" "$out/initrd.img"
+{
+  echo "# cocoon guest manifest (guest/build-guest.sh)"
+  echo "package $(version_of "$kernel_deb")"
+  echo "package $(version_of "$busybox_deb")"
+  [[ -z "$crun_deb" ]] || echo "package $(version_of "$crun_deb")"
+  echo "kernel-release $kernel_release"
+  echo "payload $(if [[ -n "$agent" ]]; then echo agent; else echo init; fi)" \
+    "sha256:$(sha256sum <"$payload" | cut -d' ' -f1)"
+  echo "modules ${load_order[*]##*/}"
+  echo "compress $compress"
+  echo "source-date-epoch $epoch"
+  echo "sha256 vmlinux $(sha256sum <"$out/vmlinux" | cut -d' ' -f1)"
+  echo "sha256 initrd.img $(sha256sum <"$out/initrd.img" | cut -d' ' -f1)"
+} >"$out/manifest.txt"
+cat "$out/manifest.txt"

@@ -1,0 +1,46 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: Apache-2.0
+# /init of the cocoon guest initrd: mounts the kernel file systems, loads the modules
+# build-guest.sh chose (in dependency order), names the virtio-serial ports as udev would
+# (/dev/virtio-ports/<name>), then execs the payload (cocoon-agent or a test init).
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t tmpfs tmpfs /tmp
+
+release=$(uname -r)
+while read -r module; do
+  insmod "/lib/modules/$release/$module" || echo "cocoon-init: insmod $module failed" >&2
+done </lib/modules/cocoon.load
+
+# Ports appear once the host's control messages have been processed (a workqueue), so
+# a port the host declared may show up shortly after virtio_console has loaded.
+mkdir -p /dev/virtio-ports
+want=$(cat /etc/cocoon/wait-port 2>/dev/null)
+# Wait only when the VM has a virtio console device (virtio device id 3) at all.
+grep -qs 0x0003 /sys/bus/virtio/devices/*/device || want=
+tries=0
+while :; do
+  for port in /sys/class/virtio-ports/*; do
+    [ -r "$port/name" ] || continue
+    name=$(cat "$port/name")
+    [ -n "$name" ] && ln -sf "/dev/${port##*/}" "/dev/virtio-ports/$name"
+  done
+  if [ -z "$want" ] || [ -e "/dev/virtio-ports/$want" ] || [ "$tries" -ge 200 ]; then
+    break
+  fi
+  tries=$((tries + 1))
+  sleep 0.01
+done
+
+echo "cocoon-init: payload starting"
+if [ -r /etc/cocoon/payload.args ]; then
+  # shellcheck disable=SC2046 # word splitting of the build-time argument list is wanted
+  exec /sbin/cocoon-payload $(cat /etc/cocoon/payload.args)
+fi
+exec /sbin/cocoon-payload

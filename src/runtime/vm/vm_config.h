@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: Apache-2.0
+// VmConfig: everything the VM launcher needs to start one sandbox VM under QEMU, and the
+// pure function that turns it into QEMU's command line.
+// Trust: the config is the host operator's (runtime config file and the shim); nothing in
+// it comes from the guest.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "runtime/tee/qemu_tee_config.h"
+
+namespace cocoon::runtime::vm {
+
+enum class Machine : std::uint8_t { kQ35, kMicrovm };
+// kAuto: KVM when it works on this host (see resolveAccel), TCG otherwise.
+enum class Accel : std::uint8_t { kAuto, kKvm, kTcg };
+enum class DiskFormat : std::uint8_t { kQcow2, kRaw };
+
+// One guestfwd rule of QEMU user networking: each guest connection to
+// guest_address:guest_port is relayed to host_address:host_port on the host by a
+// kForwardRelay process that QEMU starts for it.
+// The relay QEMU runs per forwarded connection (busybox-static is a dependency).
+inline constexpr std::string_view kForwardRelay = "busybox nc";
+
+struct GuestForward {
+  std::string guest_address = "10.0.2.100";
+  std::uint16_t guest_port = 0;
+  std::string host_address = "127.0.0.1";
+  std::uint16_t host_port = 0;
+};
+
+// The agent channel's virtio-serial port name: the guest's /init links
+// /dev/virtio-ports/<name> to it (guest/init.sh).
+inline constexpr std::string_view kAgentPortName = "agent.channel.0";
+// QEMU's device id of that port, named by the VSERPORT_CHANGE event when the guest opens
+// or closes it.
+inline constexpr std::string_view kAgentPortId = "agent-port";
+
+// The file descriptors Vm::launch hands QEMU for QMP and the serial console (connected
+// unix sockets; the command line names them by number).
+inline constexpr int kQmpFd = 3;
+inline constexpr int kConsoleFd = 4;
+
+struct VmConfig {
+  // Looked up in PATH when it has no '/'.
+  std::string qemu_binary = "qemu-system-x86_64";
+  Machine machine = Machine::kQ35;
+  Accel accel = Accel::kAuto;
+  std::uint32_t memory_mib = 512;
+  std::uint32_t vcpus = 1;
+  // Built by guest/build-guest.sh: the uncompressed vmlinux boots fastest under TCG.
+  std::filesystem::path kernel;
+  std::filesystem::path initrd;
+  // Kernel command line; the TEE's kernel_parameters (and, for microvm under TCG,
+  // tsc_early_khz) are appended. panic=-1 with QEMU's -no-reboot ends the VM on a panic.
+  std::string kernel_cmdline = "console=ttyS0 panic=-1 quiet";
+  // Per-VM directory (created by launch, removed by shutdown) holding QEMU's pid file,
+  // its stderr (qemu.log), the scratch disk and, by default, the agent socket.
+  // Required; must not exist yet.
+  std::filesystem::path run_dir;
+  // Unix socket QEMU listens on for the agent channel (virtio-serial port
+  // kAgentPortName); empty: <run_dir>/agent.sock. At most 107 bytes.
+  std::filesystem::path agent_socket;
+  // Where the guest's serial console is copied (appended); kept after shutdown. Empty:
+  // the console is read (for the boot timeline) but not kept.
+  std::filesystem::path console_log;
+  // Size of an ephemeral scratch disk created sparse in run_dir (virtio-blk, serial
+  // "scratch"); 0 = none.
+  std::uint64_t scratch_disk_bytes = 0;
+  DiskFormat scratch_disk_format = DiskFormat::kRaw;
+  // QEMU user networking with restrict=on (no route out) plus these guestfwd rules.
+  bool user_network = false;
+  std::vector<GuestForward> guest_forwards;
+  // What the TEE backend adds (runtime/tee); kind kNone adds nothing.
+  tee::QemuTeeConfig tee;
+  // How long launch waits for QEMU to answer on QMP (it has created its sockets then).
+  std::chrono::milliseconds startup_timeout{10000};
+};
+
+// "q35" | "microvm"; "auto" | "kvm" | "tcg"; "qcow2" | "raw".
+std::string_view machineName(Machine machine);
+std::string_view accelName(Accel accel);
+std::string_view diskFormatName(DiskFormat format);
+// Errors: kInvalidArgument naming the text and the accepted names.
+Result<Machine> parseMachine(std::string_view text);
+Result<Accel> parseAccel(std::string_view text);
+
+// The agent socket path the config resolves to (agent_socket, or <run_dir>/agent.sock).
+std::filesystem::path agentSocketPath(const VmConfig& config);
+// <run_dir>/scratch.qcow2 or scratch.img.
+std::filesystem::path scratchDiskPath(const VmConfig& config);
+
+// Decides the accelerator: kKvm or kTcg as configured; for kAuto, kKvm when
+// `kvm_usable()` says KVM works here, else kTcg. Pure apart from the probe.
+Accel resolveAccel(Accel configured, const std::function<bool()>& kvm_usable);
+
+// The production probe: /dev/kvm opens read-write and KVM_CREATE_VM succeeds. A host
+// whose KVM cannot boot ordinary guests (a paravirtual kvm_pvm) passes this probe: such
+// hosts must configure kTcg explicitly (docs/guest.md).
+bool kvmUsable();
+
+// QEMU's argv (argv[0] = qemu_binary) for `config` with the accelerator `accel`
+// (kKvm or kTcg, as resolveAccel decided). QMP is expected on fd kQmpFd and the serial
+// console on fd kConsoleFd. Paths containing ',' are escaped as QEMU wants (",,").
+// Deterministic: the same inputs give the same argv.
+// Errors: kInvalidArgument when accel is kAuto, memory_mib is 0, vcpus is 0 or above
+// 255, kernel, initrd or run_dir is empty, the agent socket path exceeds 107 bytes, a
+// guest forward has a zero port or an address with ',', ' ' or '-', or microvm is combined with a
+// TEE other than kNone or kVtpm.
+Result<std::vector<std::string>> qemuCommandLine(const VmConfig& config, Accel accel);
+
+}  // namespace cocoon::runtime::vm
