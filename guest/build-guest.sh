@@ -21,6 +21,8 @@ Payload (exactly one):
   --agent PATH          a cocoon-agent binary; installed as /usr/bin/cocoon-agent with the
                         shared libraries ldd lists
   --init PATH           a test init (script or static binary) run as the payload
+  --bare                with --init: the test init itself is /init (no guest/init.sh);
+                        it must mount and insmod (cocoon.load) itself (benchmark baseline)
 Options:
   --out DIR             output directory (created; existing outputs replaced)
   --payload-args ARGS   arguments the payload is started with (split on blanks)
@@ -60,6 +62,7 @@ modules+=" dm-integrity loop xts vmw_vsock_virtio_transport"
 compress=none
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/cocoon/guest"
 check_reproducible=0
+bare=0
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -73,6 +76,7 @@ while [[ $# -gt 0 ]]; do
     --compress) compress=$2; shift 2 ;;
     --cache) cache=$2; shift 2 ;;
     --check-reproducible) check_reproducible=1; shift ;;
+    --bare) bare=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "build-guest: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -82,6 +86,8 @@ if [[ -n "$agent" && -n "$init_payload" ]] || [[ -z "$agent" && -z "$init_payloa
   echo "build-guest: give exactly one of --agent PATH and --init PATH (see --help)" >&2
   exit 2
 fi
+[[ $bare == 0 || -n "$init_payload" ]] ||
+  { echo "build-guest: --bare needs --init PATH" >&2; exit 2; }
 [[ -n "$out" ]] || { echo "build-guest: --out DIR is required (see --help)" >&2; exit 2; }
 [[ "$compress" == none || "$compress" == gzip ]] ||
   { echo "build-guest: --compress must be none or gzip, not '$compress'" >&2; exit 2; }
@@ -185,7 +191,11 @@ build_once() {
   for m in $("$root/bin/busybox" --list); do
     [[ "$m" == busybox || -e "$root/bin/$m" ]] || ln -s busybox "$root/bin/$m"
   done
-  install -m 0755 "$here/init.sh" "$root/init"
+  if [[ $bare == 1 ]]; then
+    install -m 0755 "$payload" "$root/init"
+  else
+    install -m 0755 "$here/init.sh" "$root/init"
+  fi
 
   seen=()
   load_order=()
@@ -208,7 +218,7 @@ build_once() {
   if [[ -n "$agent" ]]; then
     install -m 0755 "$payload" "$root/usr/bin/cocoon-agent"
     ln -s ../usr/bin/cocoon-agent "$root/sbin/cocoon-payload"
-  else
+  elif [[ $bare == 0 ]]; then
     install -m 0755 "$payload" "$root/sbin/cocoon-payload"
   fi
   if [[ -n "$crun_deb" ]]; then
@@ -264,7 +274,8 @@ mv -f "$work/a/initrd.img" "$out/initrd.img"
   echo "package $(version_of "$busybox_deb")"
   [[ -z "$crun_deb" ]] || echo "package $(version_of "$crun_deb")"
   echo "kernel-release $kernel_release"
-  echo "payload $(if [[ -n "$agent" ]]; then echo agent; else echo init; fi)" \
+  echo "payload $(if [[ -n "$agent" ]]; then echo agent; elif [[ $bare == 1 ]]; then
+    echo bare-init; else echo init; fi)" \
     "sha256:$(sha256sum <"$payload" | cut -d' ' -f1)"
   echo "modules ${load_order[*]##*/}"
   echo "compress $compress"
