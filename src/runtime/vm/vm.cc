@@ -16,6 +16,7 @@
 #include "runtime/vm/internal/child_process.h"
 #include "runtime/vm/internal/console_reader.h"
 #include "runtime/vm/internal/qmp_client.h"
+#include "runtime/vm/internal/tee_helper.h"
 
 namespace cocoon::runtime::vm {
 
@@ -25,6 +26,8 @@ struct Vm::State {
   std::filesystem::path run_dir;
   // Set once QEMU has been spawned.
   std::optional<internal::ChildProcess> qemu;
+  // The TEE's helper (swtpm), started before QEMU and ended after it.
+  std::optional<internal::ChildProcess> helper;
   std::unique_ptr<internal::QmpClient> qmp;
   std::unique_ptr<internal::ConsoleReader> console;
   BootTimeline timeline;
@@ -34,6 +37,9 @@ struct Vm::State {
   void teardown() noexcept {
     if (qemu) {
       qemu->killAndReap();
+    }
+    if (helper) {
+      helper->killAndReap();
     }
     if (console) {
       console->stop();
@@ -100,10 +106,6 @@ Vm::~Vm() {
 Result<std::unique_ptr<Vm>> Vm::launch(const VmConfig& config) {
   const Accel accel = resolveAccel(config.accel, kvmUsable);
   COCOON_ASSIGN_OR_RETURN(const std::vector<std::string> argv, qemuCommandLine(config, accel));
-  if (!config.tee.helper_command.empty()) {
-    return fail(Code::kUnimplemented, "TEE helper processes ({}) are not launched yet",
-                config.tee.helper_command.front());
-  }
   if (!config.run_dir.parent_path().empty()) {
     COCOON_TRY(createDirectories(config.run_dir.parent_path()));
   }
@@ -122,6 +124,14 @@ Result<std::unique_ptr<Vm>> Vm::launch(const VmConfig& config) {
     if (auto created = createScratchDisk(config); !created) {
       return failed(std::move(created).error());
     }
+  }
+  if (!config.tee.helper_command.empty()) {
+    auto helper = internal::startTeeHelper(config.tee, config.run_dir / "helper.log",
+                                           Clock::now() + config.startup_timeout);
+    if (!helper) {
+      return failed(std::move(helper).error().addContext("starting the TEE helper"));
+    }
+    state->helper.emplace(std::move(*helper));
   }
   int qmp_pair[2] = {-1, -1};
   int console_pair[2] = {-1, -1};
@@ -230,6 +240,11 @@ Result<ShutdownResult> Vm::shutdown(std::chrono::milliseconds grace) {
     result.how = exited_within(kQuitWait) ? ShutdownHow::kQuit : ShutdownHow::kKilled;
   }
   state_->qemu->killAndReap();
+  if (state_->helper) {
+    // swtpm --terminate ends when QEMU closes its socket; give it that moment.
+    (void)state_->helper->waitFor(kQuitWait);
+    state_->helper->killAndReap();
+  }
   result.qemu_status = internal::describeWaitStatus(state_->qemu->waitStatus().value_or(0));
   state_->console->stop();
   state_->qmp.reset();

@@ -49,11 +49,13 @@ class Vm {
  public:
   // Resolves the accelerator (resolveAccel with kvmUsable), creates run_dir (mode 0700;
   // it must not exist), the scratch disk (sparse raw file, or qemu-img for qcow2), starts
+  // the TEE's helper (output in <run_dir>/helper.log) and waits for the sockets QEMU will
+  // connect to (up to startup_timeout; kUnavailable or kDeadlineExceeded), starts
   // QEMU with QMP and the console on socket pairs, and returns once QEMU has answered on
   // QMP, which means the agent channel socket exists. The guest is booting then; see
   // waitChannelReady.
   // Errors: those of qemuCommandLine (kInvalidArgument); kAlreadyExists when run_dir
-  // exists; kUnimplemented when the TEE config asks for a helper process; kNotFound when
+  // exists; kNotFound when
   // the QEMU binary is missing; kUnavailable with QEMU's stderr when QEMU exited during
   // startup; kDeadlineExceeded when QMP did not answer within startup_timeout; errno
   // codes for the run directory and disk. Nothing is left behind on failure.

@@ -133,6 +133,11 @@ Result<std::vector<std::string>> qemuCommandLine(const VmConfig& config, Accel a
   for (const std::string& parameter : config.tee.kernel_parameters) {
     cmdline += " " + parameter;
   }
+  if (tee_kind == tee::TeeKind::kVtpm && cmdline.find("tpm_tis.force=") == std::string::npos) {
+    // A PVH boot (vmlinux) leaves the TPM out of the ACPI tables the kernel sees, so the
+    // tpm_tis driver must probe its fixed address (ENVIRONMENT.md, "Virtual machines").
+    cmdline += " tpm_tis.force=1";
+  }
   if (microvm && accel == Accel::kTcg) {
     // Without HPET or a PM timer the TSC calibration sometimes hangs under TCG.
     cmdline += " tsc_early_khz=2000000";

@@ -58,8 +58,9 @@ struct VmConfig {
   // Built by guest/build-guest.sh: the uncompressed vmlinux boots fastest under TCG.
   std::filesystem::path kernel;
   std::filesystem::path initrd;
-  // Kernel command line; the TEE's kernel_parameters (and, for microvm under TCG,
-  // tsc_early_khz) are appended. panic=-1 with QEMU's -no-reboot ends the VM on a panic.
+  // Kernel command line; the TEE's kernel_parameters, tpm_tis.force=1 for kVtpm (unless
+  // given) and, for microvm under TCG, tsc_early_khz=2000000 are appended. panic=-1 with QEMU's
+  // -no-reboot ends the VM on a panic.
   std::string kernel_cmdline = "console=ttyS0 panic=-1 quiet";
   // Per-VM directory (created by launch, removed by shutdown) holding QEMU's pid file,
   // its stderr (qemu.log), the scratch disk and, by default, the agent socket.

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Test payload of the guest initrd: opens the virtio-serial port named agent.channel.0
 # (found through /sys/class/virtio-ports/*/name, as the agent finds it), answers each line
-# "ping X" with "pong X", and powers the VM off on "poweroff".
+# "ping X" with "pong X" and "tpm" with whether /dev/tpm0 exists, and powers the VM off
+# on "poweroff".
 port=""
 for dir in /sys/class/virtio-ports/*; do
   if [ "$(cat "$dir/name" 2>/dev/null)" = agent.channel.0 ]; then
@@ -21,6 +22,7 @@ while :; do
   while read -r verb arg <&3; do
     case "$verb" in
       ping) echo "pong $arg" >&3 ;;
+      tpm) if [ -c /dev/tpm0 ]; then echo "tpm yes" >&3; else echo "tpm no" >&3; fi ;;
       poweroff) echo "bye" >&3; poweroff -f ;;
       *) echo "unknown $verb" >&3 ;;
     esac

@@ -139,6 +139,18 @@ TEST(QemuCommandLine, AddsScratchDiskNetworkAndTeeInOrder) {
   EXPECT_EQ(*args, expected);
 }
 
+TEST(QemuCommandLine, VtpmForcesTpmTisProbeUnlessGiven) {
+  VmConfig config = baseConfig();
+  config.tee.kind = tee::TeeKind::kVtpm;
+  auto args = qemuCommandLine(config, Accel::kTcg);
+  ASSERT_TRUE(args) << args.error().toString();
+  EXPECT_EQ((*args)[18], "console=ttyS0 panic=-1 quiet tpm_tis.force=1");
+  config.kernel_cmdline = "console=ttyS0 tpm_tis.force=0";
+  args = qemuCommandLine(config, Accel::kTcg);
+  ASSERT_TRUE(args) << args.error().toString();
+  EXPECT_EQ((*args)[18], "console=ttyS0 tpm_tis.force=0");
+}
+
 TEST(QemuCommandLine, RejectsUnresolvedAccel) {
   auto args = qemuCommandLine(baseConfig(), Accel::kAuto);
   ASSERT_FALSE(args);

@@ -17,6 +17,7 @@
 #include "common/files.h"
 #include "common/subprocess.h"
 #include "common/unique_fd.h"
+#include "runtime/vm/internal/tee_helper.h"
 
 namespace cocoon::runtime::vm {
 namespace {
@@ -92,6 +93,13 @@ class VmTest : public ::testing::Test {
     }                                         \
   } while (false)
 
+// What runtime/tee's vtpm backend adds for a swtpm control socket.
+std::vector<std::string> vtpmArguments(const fs::path& socket) {
+  return {"-chardev", "socket,id=chrtpm,path=" + socket.string(),
+          "-tpmdev",  "emulator,id=tpm0,chardev=chrtpm",
+          "-device",  "tpm-tis,tpmdev=tpm0"};
+}
+
 bool processGone(pid_t pid) {
   return ::kill(pid, 0) != 0 && errno == ESRCH;
 }
@@ -124,12 +132,25 @@ Result<std::string> readLine(int fd, milliseconds timeout) {
   return line;
 }
 
-TEST_F(VmTest, BootsGuestAnswersOverChannelAndShutsDownClean) {
+TEST_F(VmTest, BootsVtpmGuestAnswersOverChannelAndShutsDownClean) {
   REQUIRE_GUEST();
   VmConfig config = guestConfig();
   config.scratch_disk_bytes = 64 << 20;
   config.user_network = true;
   config.guest_forwards = {{.guest_port = 5000, .host_port = 5000}};
+  // vtpm as runtime/tee configures it: swtpm started by the launcher, tpm-tis in QEMU.
+  const fs::path tpm_state = dir_->path() / "tpm";
+  ASSERT_TRUE(createDirectories(tpm_state));
+  config.tee.kind = tee::TeeKind::kVtpm;
+  config.tee.helper_command = {"swtpm",
+                               "socket",
+                               "--tpm2",
+                               "--tpmstate",
+                               "dir=" + tpm_state.string(),
+                               "--ctrl",
+                               "type=unixio,path=" + (tpm_state / "swtpm.sock").string(),
+                               "--terminate"};
+  config.tee.arguments = vtpmArguments(tpm_state / "swtpm.sock");
   auto vm = Vm::launch(config);
   ASSERT_TRUE(vm) << vm.error().toString();
   const pid_t pid = (*vm)->qemuPid();
@@ -145,6 +166,11 @@ TEST_F(VmTest, BootsGuestAnswersOverChannelAndShutsDownClean) {
   auto answer = readLine(channel->get(), seconds(10));
   ASSERT_TRUE(answer) << answer.error().toString() << "\nconsole:\n" << (*vm)->consoleTail();
   EXPECT_EQ(*answer, "pong 42\n");
+  const std::string tpm = "tpm\n";
+  ASSERT_EQ(::write(channel->get(), tpm.data(), tpm.size()), static_cast<ssize_t>(tpm.size()));
+  answer = readLine(channel->get(), seconds(10));
+  ASSERT_TRUE(answer) << answer.error().toString();
+  EXPECT_EQ(*answer, "tpm yes\n");
 
   const BootTimeline timeline = (*vm)->timeline();
   ASSERT_TRUE(timeline.qemu_ready && timeline.first_console_line && timeline.channel_ready);
@@ -221,14 +247,29 @@ TEST_F(VmTest, LaunchReportsMissingQemuBinary) {
   EXPECT_FALSE(fs::exists(config.run_dir));
 }
 
-TEST_F(VmTest, LaunchRefusesTeeHelperProcessesForNow) {
+TEST_F(VmTest, LaunchReportsTeeHelperThatExitsBeforeItsSocket) {
   VmConfig config = guestConfig();
   config.tee.kind = tee::TeeKind::kVtpm;
-  config.tee.helper_command = {"swtpm", "socket"};
+  config.tee.helper_command = {"/bin/sh", "-c", "echo no tpm state; exit 3"};
+  config.tee.arguments = vtpmArguments(dir_->path() / "swtpm.sock");
   auto vm = Vm::launch(config);
   ASSERT_FALSE(vm);
-  EXPECT_EQ(vm.error().code, Code::kUnimplemented);
+  EXPECT_EQ(vm.error().code, Code::kUnavailable);
+  EXPECT_NE(vm.error().message.find("/bin/sh exited (exit status 3) before creating " +
+                                    (dir_->path() / "swtpm.sock").string() + ": no tpm state"),
+            std::string::npos)
+      << vm.error().toString();
   EXPECT_FALSE(fs::exists(config.run_dir));
+}
+
+TEST(ClientSocketPaths, TakesClientChardevPathsOnly) {
+  const std::vector<std::string> arguments = {"-chardev", "socket,id=a,path=/r/a,,b.sock",
+                                              "-chardev", "socket,id=s,path=/r/s,server=on",
+                                              "-chardev", "file,id=f,path=/r/log",
+                                              "-device",  "tpm-tis,tpmdev=tpm0",
+                                              "-chardev", "socket,id=c,path=/r/c.sock,reconnect=1"};
+  EXPECT_EQ(internal::clientSocketPaths(arguments),
+            (std::vector<fs::path>{"/r/a,b.sock", "/r/c.sock"}));
 }
 
 }  // namespace
