@@ -125,6 +125,24 @@ struct Container {
   std::shared_ptr<Process> init;
   std::map<std::string, std::shared_ptr<Process>> execs;  // nullptr while being exec'd
   bool removing = false;
+  // Calls that hold this Container across a runtime call; removal waits for them.
+  int in_flight = 0;
+};
+
+// Counts a call in Container::in_flight for its lifetime.
+class InFlight {
+ public:
+  InFlight(Container& c, internal::Notifier& idle) : c_(c), idle_(idle) { ++c_.in_flight; }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+  ~InFlight() {
+    --c_.in_flight;
+    idle_.notifyAll();
+  }
+
+ private:
+  Container& c_;
+  internal::Notifier& idle_;
 };
 
 ContainerStatus effectiveStatus(const Container& c) {
@@ -202,6 +220,7 @@ class Core : public std::enable_shared_from_this<Core> {
   bool stopping_ = false;
   std::uint64_t console_counter_ = 0;
   std::set<std::string> creating_;
+  internal::Notifier idle_;  // a call left a Container (see InFlight)
   // Guards the table's structure and statuses against status()/containerIds() callers on
   // other threads; strand code reads without it (only the strand writes).
   mutable std::mutex mu_;
@@ -378,6 +397,10 @@ asio::awaitable<Status> Core::createContainer(ContainerConfig config) {
   auto init = co_await launch({"create", "--bundle", config.bundle.string()}, config.id, *terminal,
                               dir / "init.pid", config.id);
   if (!init) {
+    if (std::filesystem::exists(options_.state_dir / "runtime" / config.id, ec)) {
+      // The runtime succeeded but we could not take the process over: undo it.
+      (void)co_await runtime_.check({"delete", "--force", config.id});
+    }
     (void)cocoon::removeAll(dir);
     co_return fail(std::move(init).error());
   }
@@ -401,6 +424,7 @@ asio::awaitable<Status> Core::startContainer(std::string id) {
     co_return fail(Code::kFailedPrecondition, "container '{}' is {}, not created", id,
                    statusName(s));
   }
+  const InFlight guard(**c, idle_);
   Status started = co_await runtime_.check({"start", id});
   if (!started) {
     co_return started;
@@ -436,6 +460,7 @@ asio::awaitable<Status> Core::execProcess(ExecConfig config) {
   if (auto ok = writeFileAtomic(process_file, asBytes(text), 0600); !ok) {
     co_return ok;
   }
+  const InFlight guard(container, idle_);
   container.execs.emplace(config.exec_id, nullptr);
   auto process =
       co_await launch({"exec", "--detach", "--process", process_file.string()}, config.container_id,
@@ -461,9 +486,11 @@ asio::awaitable<Status> Core::signalProcess(std::string id, std::string exec_id,
   if (!(exec_id.empty() && all)) {
     co_return (*process)->signal(sig);
   }
-  if ((*process)->exited()) {
+  Container& c = **find(id);
+  if ((*process)->exited() || c.removing) {
     co_return okStatus();
   }
+  const InFlight guard(c, idle_);
   Status sent = co_await runtime_.check({"kill", "--all", id, std::to_string(sig)});
   if (!sent && !(*process)->exited()) {
     co_return sent;
@@ -500,6 +527,7 @@ asio::awaitable<Status> Core::transition(std::string id, const char* verb, Conta
     co_return fail(Code::kFailedPrecondition, "cannot {} container '{}': it is {}", verb, id,
                    statusName(s));
   }
+  const InFlight guard(**c, idle_);
   Status done = co_await runtime_.check({verb, id});
   if (!done) {
     co_return done;
@@ -516,9 +544,11 @@ asio::awaitable<Status> Core::update(std::string id, json::Json resources) {
   if (!resources.is_object()) {
     co_return fail(Code::kInvalidArgument, "update of '{}': resources is not a JSON object", id);
   }
-  if (effectiveStatus(**c) == ContainerStatus::kStopped) {
-    co_return fail(Code::kFailedPrecondition, "cannot update container '{}': it is stopped", id);
+  if (effectiveStatus(**c) == ContainerStatus::kStopped || (*c)->removing) {
+    co_return fail(Code::kFailedPrecondition, "cannot update container '{}': it is {}", id,
+                   (*c)->removing ? "being removed" : "stopped");
   }
+  const InFlight guard(**c, idle_);
   const auto file = (*c)->dir / "resources.json";
   const std::string text = json::dumpCompact(resources);
   if (auto ok = writeFileAtomic(file, asBytes(text), 0600); !ok) {
@@ -537,6 +567,9 @@ asio::awaitable<Status> Core::removeContainer(std::string id, std::chrono::milli
     co_return fail(Code::kFailedPrecondition, "container '{}' is already being removed", id);
   }
   c.removing = true;
+  while (c.in_flight > 0) {
+    co_await idle_.wait();
+  }
   const std::shared_ptr<Process> init = c.init;
   if (effectiveStatus(c) == ContainerStatus::kPaused) {
     // A frozen init cannot act on SIGTERM.

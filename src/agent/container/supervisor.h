@@ -56,7 +56,11 @@ struct ExecConfig {
 
 enum class OutputStream : std::uint8_t { kStdout, kStderr };
 
-// cgroup v2 figures of one container (values the kernel does not offer stay 0).
+// cgroup figures of one container (values the kernel does not offer stay 0). Read from the
+// init's cgroup (found through /proc/<pid>/cgroup and /proc/self/mountinfo): cgroup v2
+// files first (cpu.stat, memory.current/max, pids.current/max: our guests are pure v2),
+// then, for figures still 0, the cgroup v1 controllers of hybrid hosts (cpuacct.usage and
+// cpuacct.stat, memory.usage_in_bytes/limit_in_bytes, pids.current/max).
 struct ContainerStats {
   std::uint64_t cpu_usage_ns = 0;
   std::uint64_t cpu_user_ns = 0;
@@ -89,26 +93,39 @@ using ExitStatus = std::int32_t;
 // reap is never taken.
 //
 // Threading: all members may be called concurrently from coroutines on any executor; the
-// awaitables complete on the caller's executor.
+// awaitables complete on the caller's executor. Internally every call runs on one strand
+// of the executor given to create(), which must keep running while calls are pending.
+//
+// Lifetime: destroying the Supervisor stops the reaper; call removeAll() first, or the
+// containers keep running untracked (their stdio is closed once the executor runs down).
 class Supervisor {
  public:
-  // Checks the runtime binary (runs `<runtime> --version`), creates the state dirs and
-  // starts the reaper on `executor`. Errors: kNotFound (no runtime binary),
-  // kUnavailable (it does not run), kPermissionDenied (state dir not writable).
+  // Checks the runtime binary (runs `<runtime> --version`), creates the state dirs
+  // (state_dir/runtime, /containers, /console) and starts the reaper on `executor`.
+  // Process-wide effects: makes this process a child subreaper (PR_SET_CHILD_SUBREAPER),
+  // and sets SIGPIPE to ignored if it was at its default, so that a write to a stdin the
+  // process closed fails with EPIPE instead of killing the agent.
+  // Errors: kNotFound (no runtime binary), kUnavailable (it does not run),
+  // kPermissionDenied (state dir not writable), or the errno code of a failing mkdir.
   static Result<std::unique_ptr<Supervisor>> create(boost::asio::any_io_executor executor,
                                                     SupervisorOptions options);
   virtual ~Supervisor() = default;
 
-  // `runtime create`: the init process exists, stopped before the user's program.
-  // Errors: kAlreadyExists for a live id.
+  // `runtime create`: the init process exists, stopped before the user's program. Its
+  // stdio is ours: pipes, or with process.terminal in config.json a pty whose master
+  // the runtime sends over a console socket. Errors: kAlreadyExists for a live id;
+  // kInvalidArgument when bundle/config.json is unreadable or has no process object.
   virtual boost::asio::awaitable<Status> createContainer(ContainerConfig config) = 0;
-  // `runtime start`: the user's program runs.
+  // `runtime start`: the user's program runs. kFailedPrecondition unless created.
   virtual boost::asio::awaitable<Status> startContainer(std::string container_id) = 0;
-  // `runtime exec --detach`: another process in the container.
+  // `runtime exec --detach`: another process in the container (stdio as for create,
+  // from process.terminal). kFailedPrecondition unless running; kAlreadyExists for an
+  // exec id in use; kInvalidArgument when `process` is not an object.
   virtual boost::asio::awaitable<Status> execProcess(ExecConfig config) = 0;
   // Delivers `signal` (1..64) to the process; with `all` to every process of the
-  // container (init only). Signalling an exited process succeeds (a race the caller
-  // cannot avoid).
+  // container (init only; through `runtime kill --all`, else through the pidfd).
+  // Signalling an exited process succeeds (a race the caller cannot avoid).
+  // kInvalidArgument for a signal outside 1..64.
   virtual boost::asio::awaitable<Status> signalProcess(std::string container_id,
                                                        std::string exec_id, int signal,
                                                        bool all) = 0;
@@ -122,25 +139,39 @@ class Supervisor {
                                                                  std::string exec_id,
                                                                  OutputStream stream,
                                                                  std::size_t max_bytes) = 0;
-  // Writes all of `data` to the process's stdin; returns its size.
+  // Writes all of `data` to the process's stdin; returns its size. kFailedPrecondition
+  // after closeStdin, when the process closed its stdin, or while another write to the
+  // same stdin is pending.
   virtual boost::asio::awaitable<Result<std::size_t>> writeStdin(std::string container_id,
                                                                  std::string exec_id,
                                                                  std::string data) = 0;
+  // Closes the stdin pipe (the process reads EOF); on a terminal, sends VEOF (^D).
+  // kFailedPrecondition when already closed.
   virtual boost::asio::awaitable<Status> closeStdin(std::string container_id,
                                                     std::string exec_id) = 0;
   // Terminal processes only (else kFailedPrecondition).
   virtual boost::asio::awaitable<Status> resizeTerminal(std::string container_id,
                                                         std::string exec_id, std::uint16_t rows,
                                                         std::uint16_t columns) = 0;
+  // See ContainerStats. kFailedPrecondition once the init has exited.
   virtual boost::asio::awaitable<Result<ContainerStats>> stats(std::string container_id) = 0;
+  // `runtime pause` / `runtime resume`: kFailedPrecondition unless running / paused.
   virtual boost::asio::awaitable<Status> pause(std::string container_id) = 0;
   virtual boost::asio::awaitable<Status> resume(std::string container_id) = 0;
-  // `runtime update --resources`: `resources` is an OCI linux.resources object.
+  // `runtime update --resources`: `resources` is an OCI linux.resources object
+  // (kInvalidArgument otherwise). kFailedPrecondition once stopped.
   virtual boost::asio::awaitable<Status> update(std::string container_id, json::Json resources) = 0;
+  // kStopped once the init exited. Not a coroutine: answers from any thread at once.
   virtual Result<ContainerStatus> status(std::string_view container_id) const = 0;
+  // The known containers, sorted.
   virtual std::vector<std::string> containerIds() const = 0;
   // Stops the container if it runs (SIGTERM, then SIGKILL after `grace`), deletes it from
-  // the runtime, closes its stdio and forgets it. The bundle directory is the caller's.
+  // the runtime (`delete --force`; a paused one is resumed first so that it can act on
+  // SIGTERM), reaps its processes,
+  // closes their stdio (pending reads complete with end of file), removes its state and
+  // forgets it. The bundle directory is the caller's. Waits for calls on the container
+  // that are still in the runtime. kFailedPrecondition while another removal of it runs;
+  // on a runtime failure the container stays known, so the call can be retried.
   virtual boost::asio::awaitable<Status> removeContainer(std::string container_id,
                                                          std::chrono::milliseconds grace) = 0;
   // removeContainer for every container (DestroySandbox, agent shutdown).

@@ -39,7 +39,11 @@ class SupervisorTest : public ::testing::Test {
   // Runs `op` on io_ from the test thread until it completes (at most `limit`).
   template <class T>
   T sync(boost::asio::awaitable<T> op, std::chrono::seconds limit = std::chrono::seconds(20)) {
-    std::future<T> result = boost::asio::co_spawn(io_, std::move(op), boost::asio::use_future);
+    return await(boost::asio::co_spawn(io_, std::move(op), boost::asio::use_future), limit);
+  }
+  // Runs io_ from the test thread until `result` is ready (at most `limit`).
+  template <class T>
+  T await(std::future<T> result, std::chrono::seconds limit = std::chrono::seconds(20)) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (result.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
       if (std::chrono::steady_clock::now() > deadline) {

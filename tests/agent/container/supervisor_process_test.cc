@@ -105,6 +105,19 @@ TEST_F(SupervisorTest, OutputBeyondTheCapWaitsInThePipe) {
   expectValue(sync(sup_->waitProcess("c1", "")), 0);
 }
 
+TEST_F(SupervisorTest, ConcurrentCallsAndRemovalEndPendingOnes) {
+  ASSERT_TRUE(run("c1", {"sleep", "100"}));
+  // Both stay pending (no output, no exit) while other calls run.
+  auto read = boost::asio::co_spawn(io_, sup_->readOutput("c1", "", OutputStream::kStdout, 10),
+                                    boost::asio::use_future);
+  auto wait = boost::asio::co_spawn(io_, sup_->waitProcess("c1", ""), boost::asio::use_future);
+  ASSERT_TRUE(sync(sup_->stats("c1")));
+  EXPECT_EQ(read.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  ASSERT_TRUE(sync(sup_->removeContainer("c1", milliseconds(0))));
+  expectValue(await(std::move(read)), std::string());
+  expectValue(await(std::move(wait)), 128 + SIGKILL);
+}
+
 TEST_F(SupervisorTest, ReadOutputNeedsAtLeastOneByte) {
   ASSERT_TRUE(run("c1", {"true"}));
   expectError(sync(sup_->readOutput("c1", "", OutputStream::kStdout, 0)), Code::kInvalidArgument,
