@@ -51,6 +51,11 @@ std::string qemuEscape(std::string_view value) {
 
 }  // namespace backends
 
+crypto::DigestAlgorithm initDataAlgorithm(TeeKind kind) {
+  return kind == TeeKind::kTdx ? crypto::DigestAlgorithm::kSha384
+                               : crypto::DigestAlgorithm::kSha256;
+}
+
 std::unique_ptr<TeeBackend> makeTeeBackend(TeeKind kind, const TeeOptions& options) {
   switch (kind) {
     case TeeKind::kSnp:

@@ -79,9 +79,10 @@ class TeeBackend {
 
   virtual TeeKind kind() const = 0;
 
-  // The QEMU options of a VM of this kind for `request`.
-  // Errors: kInvalidArgument when the init-data digest does not fit the TEE's field
-  // (sha384/sha512 for snp, sha512 for tdx) or vtpm gets no state_dir.
+  // The QEMU options of a VM of this kind for `request`. The init-data digest goes into
+  // the TEE's field as initDataBinding() shapes it.
+  // Errors (vtpm only): kInvalidArgument without a state_dir or for a digest that is not
+  // sha256 (PCR 8 is extended in the SHA-256 bank).
   virtual Result<QemuTeeConfig> configure(const LaunchRequest& request) const = 0;
 
   // The launch measurement a VM started from `inputs` will report.
@@ -90,6 +91,11 @@ class TeeBackend {
   // measure::parseOvmf, snpLaunchDigest, cpuSignatureOf and tdxMrtd (kInvalidArgument).
   virtual Result<LaunchMeasurement> expectedMeasurement(const MeasurementInputs& inputs) const = 0;
 };
+
+// The init-data algorithm whose digest fills the TEE's field exactly: sha256 for snp
+// (32-byte HOST_DATA), vtpm (SHA-256 PCR bank), sev, sev-es and none; sha384 for tdx
+// (48-byte MRCONFIGID).
+crypto::DigestAlgorithm initDataAlgorithm(TeeKind kind);
 
 // The backend of `kind`.
 std::unique_ptr<TeeBackend> makeTeeBackend(TeeKind kind, const TeeOptions& options);

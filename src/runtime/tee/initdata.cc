@@ -2,6 +2,7 @@
 // Init-data rendering, encodings and the strict guest-side parser.
 #include "runtime/tee/initdata.h"
 
+#include <algorithm>
 #include <array>
 
 #include "common/byte_reader.h"
@@ -99,14 +100,9 @@ InitDataDigest initDataDigest(crypto::DigestAlgorithm algorithm, std::string_vie
   return {algorithm, crypto::digest(algorithm, asBytes(toml))};
 }
 
-Result<Bytes> initDataBinding(const InitDataDigest& digest, std::size_t field_size) {
-  if (digest.value.size() > field_size) {
-    return fail(Code::kInvalidArgument,
-                "init-data digest {} has {} bytes but the TEE field holds {}; use a shorter "
-                "algorithm",
-                crypto::digestName(digest.algorithm), digest.value.size(), field_size);
-  }
-  Bytes out = digest.value;
+Bytes initDataBinding(const InitDataDigest& digest, std::size_t field_size) {
+  Bytes out(digest.value.begin(), digest.value.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                             field_size, digest.value.size())));
   out.resize(field_size, 0);
   return out;
 }

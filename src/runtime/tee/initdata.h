@@ -80,11 +80,11 @@ Result<InitData> parseInitDataToml(std::string_view toml);
 // The document's digest (hash of `toml` with `algorithm`).
 InitDataDigest initDataDigest(crypto::DigestAlgorithm algorithm, std::string_view toml);
 
-// The digest as a TEE field of `field_size` bytes holds it: zero-padded on the right
-// (a sha256 digest in TDX's 48-byte MRCONFIGID), as Kata and guest-components compare it.
-// Errors: kInvalidArgument when the digest is longer than the field (sha384 or sha512
-// into SNP's 32-byte HOST_DATA); the message names the algorithm and both sizes.
-Result<Bytes> initDataBinding(const InitDataDigest& digest, std::size_t field_size);
+// The digest as a TEE field of `field_size` bytes holds it, by CoCo's rule (trustee's
+// verifiers and ours in src/verify compare the same way): zero-padded on the right when
+// shorter (sha256 in TDX's 48-byte MRCONFIGID), cut to the field when longer (sha384 in
+// SNP's 32-byte HOST_DATA).
+Bytes initDataBinding(const InitDataDigest& digest, std::size_t field_size);
 
 // base64(gzip(toml)). Errors: kResourceExhausted over the caps.
 Result<std::string> encodeInitDataAnnotation(std::string_view toml);

@@ -59,10 +59,15 @@ TEST(SnpBackend, WithoutInitDataHasNoHostData) {
                           "policy=0x30000,kernel-hashes=on"));
 }
 
-TEST(SnpBackend, RejectsDigestLongerThanHostData) {
-  test::expectError(makeTeeBackend(TeeKind::kSnp, {})->configure({sha384Digest(), {}}),
-                    Code::kInvalidArgument,
-                    "init-data digest sha384 has 48 bytes but the TEE field holds 32");
+TEST(SnpBackend, CutsLongerDigestToHostData) {
+  EXPECT_THAT(configure(TeeKind::kSnp, {sha384Digest(), {}}).arguments[1],
+              ::testing::EndsWith(",host-data=" + base64Encode(Bytes(32, 0xcd))));
+}
+
+TEST(TeeBackend, InitDataAlgorithmFillsEachField) {
+  EXPECT_EQ(initDataAlgorithm(TeeKind::kSnp), crypto::DigestAlgorithm::kSha256);
+  EXPECT_EQ(initDataAlgorithm(TeeKind::kTdx), crypto::DigestAlgorithm::kSha384);
+  EXPECT_EQ(initDataAlgorithm(TeeKind::kVtpm), crypto::DigestAlgorithm::kSha256);
 }
 
 TEST(TdxBackend, TdxGuestObjectWithMrConfigIdAndQgs) {
@@ -102,7 +107,7 @@ TEST(SevBackend, SevAndSevEsPoliciesAndDigestOnTheMeasuredCommandLine) {
 }
 
 TEST(VtpmBackend, SwtpmHelperAndTpmTisDevice) {
-  const QemuTeeConfig config = configure(TeeKind::kVtpm, {sha384Digest(), "/run/cocoon/sb,1"});
+  const QemuTeeConfig config = configure(TeeKind::kVtpm, {sha256Digest(), "/run/cocoon/sb,1"});
   EXPECT_THAT(
       config.helper_command,
       ElementsAre("/usr/bin/swtpm", "socket", "--tpm2", "--tpmstate", "dir=/run/cocoon/sb,1",
@@ -114,7 +119,13 @@ TEST(VtpmBackend, SwtpmHelperAndTpmTisDevice) {
   EXPECT_THAT(config.machine_properties, IsEmpty());
   EXPECT_FALSE(config.firmware);
   EXPECT_THAT(config.kernel_parameters,
-              ElementsAre("cocoon.initdata=sha384:" + hexEncode(Bytes(48, 0xcd))));
+              ElementsAre("cocoon.initdata=sha256:" + hexEncode(sha256Digest().value)));
+}
+
+TEST(VtpmBackend, NeedsSha256Digest) {
+  test::expectError(makeTeeBackend(TeeKind::kVtpm, {})->configure({sha384Digest(), "/run/x"}),
+                    Code::kInvalidArgument,
+                    "vtpm: the init-data digest is sha384 (48 bytes); PCR 8 binds a sha256 digest");
 }
 
 TEST(VtpmBackend, NeedsStateDirectory) {

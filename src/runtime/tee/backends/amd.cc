@@ -25,10 +25,7 @@ class SnpBackend final : public TeeBackend {
         "sev-snp-guest,id=snp,cbitpos={},reduced-phys-bits={},policy={:#x},kernel-hashes=on",
         options_.sev_cpuid.cbitpos, options_.sev_cpuid.reduced_phys_bits, options_.snp_policy);
     if (request.init_data) {
-      COCOON_ASSIGN_OR_RETURN(
-          Bytes host_data,
-          withContext(initDataBinding(*request.init_data, kHostDataSize), "snp HOST_DATA"));
-      object += ",host-data=" + base64Encode(host_data);
+      object += ",host-data=" + base64Encode(initDataBinding(*request.init_data, kHostDataSize));
     }
     QemuTeeConfig config;
     config.kind = TeeKind::kSnp;

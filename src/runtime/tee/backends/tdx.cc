@@ -25,10 +25,8 @@ class TdxBackend final : public TeeBackend {
     // can express; base64 needs no JSON escaping.
     std::string object = R"({"qom-type":"tdx-guest","id":"tdx")";
     if (request.init_data) {
-      COCOON_ASSIGN_OR_RETURN(
-          Bytes mrconfigid,
-          withContext(initDataBinding(*request.init_data, kMrConfigIdSize), "tdx MRCONFIGID"));
-      object += fmt::format(R"(,"mrconfigid":"{}")", base64Encode(mrconfigid));
+      object += fmt::format(R"(,"mrconfigid":"{}")",
+                            base64Encode(initDataBinding(*request.init_data, kMrConfigIdSize)));
     }
     object +=
         fmt::format(R"(,"quote-generation-socket":{{"type":"vsock","cid":"{}","port":"{}"}}}})",

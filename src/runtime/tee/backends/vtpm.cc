@@ -8,6 +8,8 @@
 namespace cocoon::runtime::tee::backends {
 namespace {
 
+constexpr std::size_t kVtpmDigestSize = 32;
+
 class VtpmBackend final : public TeeBackend {
  public:
   explicit VtpmBackend(const TeeOptions& options) : options_(options) {}
@@ -17,6 +19,14 @@ class VtpmBackend final : public TeeBackend {
   Result<QemuTeeConfig> configure(const LaunchRequest& request) const override {
     if (request.state_dir.empty()) {
       return fail(Code::kInvalidArgument, "vtpm: the launch request has no state directory");
+    }
+    // The verifier (src/verify/tpm) expects PCR 8 = SHA-256(zeros || digest) in the
+    // SHA-256 bank: a 32-byte digest.
+    if (request.init_data && request.init_data->value.size() != kVtpmDigestSize) {
+      return fail(Code::kInvalidArgument,
+                  "vtpm: the init-data digest is {} ({} bytes); PCR {} binds a sha256 digest",
+                  crypto::digestName(request.init_data->algorithm), request.init_data->value.size(),
+                  kInitDataPcr);
     }
     const std::string socket = (request.state_dir / "swtpm.sock").string();
     QemuTeeConfig config;
