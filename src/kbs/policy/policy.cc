@@ -22,7 +22,9 @@ bool ruleMatches(const Rule& rule, const json::Json& input, const ReferenceValue
   if (!rule.when) {
     return true;
   }
-  return detail::evaluateExpr(*rule.when, input, references, trace, 1);
+  cocoon::policy::Evaluation evaluation(input, references);
+  evaluation.trace = trace;
+  return cocoon::policy::evaluate(*rule.when, evaluation, 1);
 }
 
 void assign(const detail::Assignments& set, TrustVector& vector, const std::string& where,
@@ -104,20 +106,6 @@ ResourceDecision evaluateResource(const CompiledPolicy& policy, const json::Json
 }
 
 }  // namespace
-
-std::string Explanation::toText() const {
-  std::string out;
-  for (const TraceLine& line : lines) {
-    out.append(2 * line.depth, ' ');
-    if (!line.where.empty()) {
-      out += line.where;
-      out += ": ";
-    }
-    out += line.text;
-    out += '\n';
-  }
-  return out;
-}
 
 AttestationPolicy::AttestationPolicy(std::unique_ptr<const detail::CompiledPolicy> compiled)
     : compiled_(std::move(compiled)) {}

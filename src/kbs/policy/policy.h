@@ -17,6 +17,7 @@
 #include "json/json.h"
 #include "kbs/policy/reference_values.h"
 #include "kbs/policy/trust_vector.h"
+#include "policy/expression.h"
 
 namespace cocoon::kbs::policy {
 
@@ -24,36 +25,19 @@ namespace detail {
 struct CompiledPolicy;
 }  // namespace detail
 
-// Caps on a policy document (STYLE.md §5.6). Exceeding one fails parsing with
-// kResourceExhausted.
-struct PolicyLimits {
-  std::size_t max_bytes = 64 * 1024;
-  std::size_t max_depth = 32;  // JSON nesting, which bounds expression nesting
-  std::size_t max_rules = 256;
-  std::size_t max_nodes = 8192;  // expressions, operands and literal array elements
-  std::size_t max_regex_bytes = 256;
-};
+// Caps on a policy document (STYLE.md §5.6); exceeding one fails parsing with
+// kResourceExhausted. The expression language and its caps are shared with the agent
+// policy (policy/expression.h).
+using PolicyLimits = cocoon::policy::Limits;
 
 // Inputs longer than this never match a regex (the trace says so): a bound on the work
 // an attacker-chosen claim can cause.
-inline constexpr std::size_t kMaxRegexInputBytes = 4096;
+inline constexpr std::size_t kMaxRegexInputBytes = cocoon::policy::kMaxRegexInputBytes;
 
-// One line of an explanation: what was evaluated (`where` is the JSON pointer of the node
-// in the policy document), the values compared, and the outcome. `depth` is the nesting
-// of the node under its rule (for indentation).
-struct TraceLine {
-  std::size_t depth = 0;
-  std::string where;
-  std::string text;
-};
-
-// A dry run's trace, in evaluation order. Values are printed as compact JSON, cut to 80
-// bytes; claims are evidence, not secrets, but a trace is meant for the policy author.
-struct Explanation {
-  std::vector<TraceLine> lines;
-  // One line per entry, indented two spaces per depth: "<where>: <text>".
-  std::string toText() const;
-};
+// A dry run's trace (one TraceLine per evaluated node, in order). Claims are evidence, not
+// secrets, but a trace is meant for the policy author.
+using TraceLine = cocoon::policy::TraceLine;
+using Explanation = cocoon::policy::Explanation;
 
 struct AttestationDecision {
   bool allow = false;

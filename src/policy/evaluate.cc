@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // Evaluates compiled expressions over a JSON input, optionally writing a trace. The
 // untraced path allocates nothing: it walks pointer tokens and compares JSON in place.
-#include <regex.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <optional>
 #include <string>
 
-#include "kbs/policy/internal/program.h"
+#include "policy/expression.h"
 
-namespace cocoon::kbs::policy::detail {
+namespace cocoon::policy {
 namespace {
 
 using json::Json;
@@ -30,6 +29,19 @@ std::string show(const Json* value) {
   return text;
 }
 
+// Takes `steps` from the budget; false (and exhausted) when it does not hold them.
+bool spend(Evaluation& evaluation, std::size_t steps) {
+  if (evaluation.exhausted || evaluation.budget < steps) {
+    evaluation.budget = 0;
+    evaluation.exhausted = true;
+    return false;
+  }
+  if (evaluation.budget != Evaluation::kUnlimited) {
+    evaluation.budget -= steps;
+  }
+  return true;
+}
+
 // RFC 6901 §4: an array index is "0" or digits without a leading zero.
 const Json* arrayElement(const Json& array, const std::string& token) {
   std::size_t index = 0;
@@ -43,20 +55,16 @@ const Json* arrayElement(const Json& array, const std::string& token) {
   return &array[index];
 }
 
-const Json* resolve(const Json& input, const std::vector<std::string>& tokens) {
-  const Json* node = &input;
+const Json* resolve(const Json* node, const std::vector<std::string>& tokens) {
   for (const std::string& token : tokens) {
+    if (node == nullptr) {
+      return nullptr;
+    }
     if (node->is_object()) {
       auto it = node->find(token);
-      if (it == node->end()) {
-        return nullptr;
-      }
-      node = &*it;
+      node = it == node->end() ? nullptr : &*it;
     } else if (node->is_array()) {
       node = arrayElement(*node, token);
-      if (node == nullptr) {
-        return nullptr;
-      }
     } else {
       return nullptr;
     }
@@ -64,23 +72,28 @@ const Json* resolve(const Json& input, const std::vector<std::string>& tokens) {
   return node;
 }
 
+const Json* resolvePath(const Operand& operand, const Evaluation& evaluation) {
+  return resolve(operand.kind == OperandKind::kElement ? evaluation.element : &evaluation.input,
+                 operand.tokens);
+}
+
 // What an operand stands for during one evaluation: a value, a reference list, or
 // nothing (a missing claim or reference).
 struct Resolved {
   const Json* value = nullptr;
   const std::vector<Json>* list = nullptr;
-  bool isReference = false;
+  bool is_reference = false;
 };
 
-Resolved resolveOperand(const Operand& operand, const Json& input,
-                        const ReferenceValues& references) {
+Resolved resolveOperand(const Operand& operand, const Evaluation& evaluation) {
   switch (operand.kind) {
     case OperandKind::kLiteral:
       return {&operand.literal, nullptr, false};
     case OperandKind::kClaim:
-      return {resolve(input, operand.tokens), nullptr, false};
+    case OperandKind::kElement:
+      return {resolvePath(operand, evaluation), nullptr, false};
     case OperandKind::kReference:
-      return {nullptr, references.find(operand.text), true};
+      return {nullptr, evaluation.references.find(operand.text), true};
   }
   return {};
 }
@@ -90,6 +103,7 @@ std::string describe(const Operand& operand, const Resolved& r) {
     case OperandKind::kLiteral:
       return show(r.value);
     case OperandKind::kClaim:
+    case OperandKind::kElement:
       return fmt::format("claim {} = {}", operand.text, show(r.value));
     case OperandKind::kReference:
       if (r.list == nullptr) {
@@ -100,21 +114,19 @@ std::string describe(const Operand& operand, const Resolved& r) {
   return {};
 }
 
-bool contains(const std::vector<Json>& list, const Json& value) {
-  return std::find(list.begin(), list.end(), value) != list.end();
-}
-
-bool member(const Json* value, const Resolved& set) {
+bool member(const Json* value, const Resolved& set, Evaluation& evaluation) {
   if (value == nullptr) {
     return false;
   }
-  if (set.isReference) {
-    return set.list != nullptr && contains(*set.list, *value);
+  if (set.is_reference) {
+    return set.list != nullptr && spend(evaluation, set.list->size()) &&
+           std::find(set.list->begin(), set.list->end(), *value) != set.list->end();
   }
   if (set.value == nullptr || !set.value->is_array()) {
     return false;
   }
-  return std::find(set.value->begin(), set.value->end(), *value) != set.value->end();
+  return spend(evaluation, set.value->size()) &&
+         std::find(set.value->begin(), set.value->end(), *value) != set.value->end();
 }
 
 // -1, 0, 1, or nullopt when either is not a number. Integers compare exactly (a claim
@@ -139,18 +151,19 @@ std::optional<int> compareNumbers(const Json* a, const Json* b) {
   return sign(a->get<long double>(), b->get<long double>());
 }
 
-bool compare(const Expr& expr, const Resolved& a, const Resolved& b, std::string* why) {
+bool compare(const Expr& expr, const Resolved& a, const Resolved& b, Evaluation& evaluation,
+             std::string* why) {
   switch (expr.op) {
     case Op::kEq:
-      if (a.isReference) {
-        return member(b.value, a);
+      if (a.is_reference) {
+        return member(b.value, a, evaluation);
       }
-      if (b.isReference) {
-        return member(a.value, b);
+      if (b.is_reference) {
+        return member(a.value, b, evaluation);
       }
       return a.value != nullptr && b.value != nullptr && *a.value == *b.value;
     case Op::kIn:
-      return member(a.value, b);
+      return member(a.value, b, evaluation);
     case Op::kPrefix:
       if (a.value == nullptr || b.value == nullptr || !a.value->is_string() ||
           !b.value->is_string()) {
@@ -184,32 +197,78 @@ bool compare(const Expr& expr, const Resolved& a, const Resolved& b, std::string
   }
 }
 
+// some: whether the body holds for an element of the collection; every: for all of them.
+// An array's elements or an object's member values; anything else has none.
+bool quantify(const Expr& expr, Evaluation& evaluation, std::size_t depth, std::size_t& visited) {
+  const Json* collection = resolvePath(expr.operands[0], evaluation);
+  const bool is_some = expr.op == Op::kSome;
+  if (collection == nullptr || !(collection->is_array() || collection->is_object())) {
+    return !is_some;
+  }
+  const Json* saved = evaluation.element;
+  bool result = !is_some;
+  for (const Json& element : *collection) {
+    ++visited;
+    if (!spend(evaluation, 1)) {
+      result = false;
+      break;
+    }
+    evaluation.element = &element;
+    if (evaluate(expr.children[0], evaluation, depth + 1) == is_some) {
+      result = is_some;
+      break;
+    }
+  }
+  evaluation.element = saved;
+  return result && !evaluation.exhausted;
+}
+
 }  // namespace
 
 std::string_view opName(Op op) {
-  static constexpr std::array<std::string_view, 10> kNames = {
-      "eq", "in", "prefix", "regex", "gte", "lte", "all", "any", "not", "exists"};
+  static constexpr std::array<std::string_view, 12> kNames = {
+      "eq", "in", "prefix", "regex", "gte", "lte", "all", "any", "not", "exists", "some", "every"};
   return kNames[static_cast<std::size_t>(op)];
 }
 
-bool evaluateExpr(const Expr& expr, const Json& input, const ReferenceValues& references,
-                  Explanation* trace, std::size_t depth) {
+std::string Explanation::toText() const {
+  std::string out;
+  for (const TraceLine& line : lines) {
+    out.append(2 * line.depth, ' ');
+    if (!line.where.empty()) {
+      out += line.where;
+      out += ": ";
+    }
+    out += line.text;
+    out += '\n';
+  }
+  return out;
+}
+
+bool evaluate(const Expr& expr, Evaluation& evaluation, std::size_t depth) {
+  if (!spend(evaluation, 1)) {
+    return false;
+  }
+  Explanation* trace = evaluation.trace;
   auto note = [&](bool result, std::string text) {
     trace->lines.push_back(
         {depth, expr.where, fmt::format("{} -> {}", std::move(text), result ? "true" : "false")});
     return result;
   };
+  // all/any/not/some/every print their line before their children's, filled in after.
+  const bool is_group = expr.op == Op::kAll || expr.op == Op::kAny || expr.op == Op::kNot ||
+                        expr.op == Op::kSome || expr.op == Op::kEvery;
+  const std::size_t line = trace != nullptr ? trace->lines.size() : 0;
+  if (trace != nullptr && is_group) {
+    trace->lines.push_back({depth, expr.where, ""});
+  }
   switch (expr.op) {
     case Op::kAll:
     case Op::kAny: {
       const bool is_all = expr.op == Op::kAll;
-      std::size_t line = trace != nullptr ? trace->lines.size() : 0;
-      if (trace != nullptr) {
-        trace->lines.push_back({depth, expr.where, ""});
-      }
       bool result = is_all;
       for (const Expr& e : expr.children) {
-        if (evaluateExpr(e, input, references, trace, depth + 1) != is_all) {
+        if (evaluate(e, evaluation, depth + 1) != is_all) {
           result = !is_all;
           break;
         }
@@ -221,18 +280,24 @@ bool evaluateExpr(const Expr& expr, const Json& input, const ReferenceValues& re
       return result;
     }
     case Op::kNot: {
-      std::size_t line = trace != nullptr ? trace->lines.size() : 0;
-      if (trace != nullptr) {
-        trace->lines.push_back({depth, expr.where, ""});
-      }
-      const bool result = !evaluateExpr(expr.children[0], input, references, trace, depth + 1);
+      const bool result = !evaluate(expr.children[0], evaluation, depth + 1);
       if (trace != nullptr) {
         trace->lines[line].text = fmt::format("not -> {}", result);
       }
       return result;
     }
+    case Op::kSome:
+    case Op::kEvery: {
+      std::size_t visited = 0;
+      const bool result = quantify(expr, evaluation, depth, visited);
+      if (trace != nullptr) {
+        trace->lines[line].text = fmt::format("{} {} ({} elements visited) -> {}", opName(expr.op),
+                                              expr.operands[0].text, visited, result);
+      }
+      return result;
+    }
     case Op::kExists: {
-      const Json* value = resolve(input, expr.operands[0].tokens);
+      const Json* value = resolvePath(expr.operands[0], evaluation);
       if (trace == nullptr) {
         return value != nullptr;
       }
@@ -241,62 +306,17 @@ bool evaluateExpr(const Expr& expr, const Json& input, const ReferenceValues& re
     default:
       break;
   }
-  const Resolved a = resolveOperand(expr.operands[0], input, references);
-  const Resolved b = resolveOperand(expr.operands[1], input, references);
+  const Resolved a = resolveOperand(expr.operands[0], evaluation);
+  const Resolved b = resolveOperand(expr.operands[1], evaluation);
   if (trace == nullptr) {
-    return compare(expr, a, b, nullptr);
+    return compare(expr, a, b, evaluation, nullptr);
   }
   std::string why;
-  const bool result = compare(expr, a, b, &why);
+  const bool result = compare(expr, a, b, evaluation, &why);
   const std::string right =
       expr.op == Op::kRegex ? show(&expr.operands[1].literal) : describe(expr.operands[1], b);
   return note(result, fmt::format("{} {} vs {}{}", opName(expr.op), describe(expr.operands[0], a),
                                   right, why));
 }
 
-struct CompiledRegex::Impl {
-  regex_t re{};
-};
-
-CompiledRegex::CompiledRegex() : impl_(std::make_unique<Impl>()) {}
-
-CompiledRegex::~CompiledRegex() {
-  regfree(&impl_->re);
-}
-
-Result<std::unique_ptr<CompiledRegex>> CompiledRegex::compile(const std::string& pattern) {
-  for (std::size_t i = 0; i + 1 < pattern.size(); ++i) {
-    if (pattern[i] == '\\') {
-      if (pattern[i + 1] >= '1' && pattern[i + 1] <= '9') {
-        return fail(Code::kInvalidArgument, "regex: back-reference at offset {} is not allowed", i);
-      }
-      ++i;
-    }
-  }
-  if (pattern.find('\0') != std::string::npos) {
-    return fail(Code::kInvalidArgument, "regex: NUL byte in the pattern");
-  }
-  std::unique_ptr<CompiledRegex> out(new CompiledRegex());
-  const int rc = regcomp(&out->impl_->re, pattern.c_str(), REG_EXTENDED);
-  if (rc != 0) {
-    std::array<char, 128> message{};
-    regerror(rc, &out->impl_->re, message.data(), message.size());
-    // regcomp leaves nothing to free on failure; make the destructor's regfree harmless.
-    out->impl_->re = regex_t{};
-    return fail(Code::kInvalidArgument, "regex: {}", message.data());
-  }
-  return out;
-}
-
-bool CompiledRegex::fullMatch(const std::string& text) const {
-  // POSIX picks the leftmost-longest match, so a match of the whole string exists exactly
-  // when the match found starts at 0 and ends at the end. Anchoring this way (rather than
-  // wrapping the pattern in ^(...)$) keeps a pattern such as "a)|(b" from escaping it.
-  regmatch_t match{};
-  if (regexec(&impl_->re, text.c_str(), 1, &match, 0) != 0) {
-    return false;
-  }
-  return match.rm_so == 0 && static_cast<std::size_t>(match.rm_eo) == text.size();
-}
-
-}  // namespace cocoon::kbs::policy::detail
+}  // namespace cocoon::policy
