@@ -8,6 +8,7 @@
 // not match, never make evaluation fail or take long.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -21,6 +22,14 @@ namespace detail {
 struct CompiledAgentPolicy;
 }  // namespace detail
 
+// The work one check may do: one step per expression node evaluated, per element that
+// some/every visits and per element that "in" scans. A request that needs more is denied
+// by the pseudo-rule kBudgetRuleId whatever the rules say (fail closed), so that a huge
+// request can neither take long nor pick the outcome. The confidential default takes about
+// 1,100 steps for a typical CreateContainer.
+inline constexpr std::size_t kEvaluationBudget = 100'000;
+inline constexpr std::string_view kBudgetRuleId = "evaluation-budget";
+
 // The outcome of one check. `rule_id` is the rule that decided, or "default".
 struct AgentDecision {
   bool allow = false;
@@ -28,13 +37,16 @@ struct AgentDecision {
   std::string reason;  // the rule's reason text, or "no rule matched; default <allow|deny>"
 };
 
-// A compiled policy. Immutable; check() may run on several threads at once.
+// A compiled policy. Immutable; evaluate() and check() may run on several threads at once.
+// Movable, not copyable.
 //
 // Input of a check: the request name as in the Kata agent API ("CreateContainer",
 // "ExecProcess", ...) and the request message as JSON with the proto field names
 // (google::protobuf::util::MessageToJsonString with preserve_proto_field_names, e.g.
 // {"container_id": "...", "OCI": {...}, "storages": [...]}). The policy document format
-// is in docs/agent-policy.md.
+// is in docs/agent-policy.md: rules run in order, and the first whose "requests" names the
+// request and whose "when" holds decides; when none does, "default" decides. A request name
+// outside the agent API of issue #8 is matched only by rules for "*".
 class AgentPolicy {
  public:
   AgentPolicy(AgentPolicy&&) noexcept;
@@ -42,7 +54,8 @@ class AgentPolicy {
   ~AgentPolicy();
 
   const std::string& id() const;
-  // The decision for `request_name` with `request`; never fails.
+  // The decision for `request_name` with `request`; never fails. Takes microseconds on
+  // real-shaped requests; at most kEvaluationBudget steps on any request.
   AgentDecision evaluate(std::string_view request_name, const json::Json& request) const;
   // evaluate(), as a Status: kPermissionDenied "agent policy <id>: <Request> denied by
   // rule <rule_id>: <reason>" when denied. The agent logs and returns exactly this.
@@ -54,9 +67,16 @@ class AgentPolicy {
   std::unique_ptr<const detail::CompiledAgentPolicy> compiled_;
 };
 
-// Parses and compiles a policy document. Errors: kInvalidArgument (malformed JSON, an
-// unknown or mistyped key, an unknown request name or operator; the message starts with
-// the JSON pointer of the bad node), kResourceExhausted (size, depth or rule caps).
+// Parses and compiles a policy document. Errors:
+//   kInvalidArgument    malformed JSON ("policy: <parser message>"); a missing, unknown or
+//                       mistyped key, an unknown request name, operator or operand, a
+//                       {"reference": ...} operand (agent policies have no reference
+//                       values), a bad claim path or regex, a version other than 1. The
+//                       message is "policy <JSON pointer of the bad node>: <what>", e.g.
+//                       "policy /rules/0/requests/1: unknown request \"Exec\" (not in the
+//                       agent API)".
+//   kResourceExhausted  a cap of policy::Limits (64 KiB, nesting 32, 256 rules, 8192 nodes,
+//                       regex 256 bytes) exceeded; the message names it.
 Result<AgentPolicy> parseAgentPolicy(std::string_view text);
 
 // The confidential default (used when the owner gave none): sandbox and container
