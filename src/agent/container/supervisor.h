@@ -31,7 +31,8 @@ struct SupervisorOptions {
   // delete/state/pause/resume/update/events command lines). Must exist.
   std::filesystem::path runtime_binary = "/usr/bin/crun";
   // The runtime's --root (its state), and the supervisor's own per-container state (pid
-  // files, console sockets). Created if missing.
+  // files, console sockets). Created if missing. Must belong to the supervisor alone:
+  // it uses runtime/, containers/<id>/ (wiped on create and remove) and console/ below.
   std::filesystem::path state_dir = "/run/cocoon/containers";
   // Output of one stream kept in memory until read; beyond it the pipe is not drained.
   std::size_t max_buffered_output = 1u << 20;
