@@ -148,7 +148,9 @@ class OciLayoutDestination final : public ImageDestination {
     crypto::Hasher hasher = oci::hasherFor(descriptor.digest);
     const auto expected = static_cast<std::uint64_t>(descriptor.size);
     std::uint64_t written = 0;
-    COCOON_TRY(producer([&](ByteSpan chunk) -> Status {
+    // The sink is a named lambda, not nested in COCOON_TRY: g++ -Wshadow flags the macro's
+    // variable inside a lambda that is part of another COCOON_TRY's expression.
+    const auto sink = [&](ByteSpan chunk) -> Status {
       if (chunk.size() > expected - written) {
         return fail(Code::kDataLoss, "blob {}: more than the expected {} bytes", descriptor.digest,
                     expected);
@@ -157,7 +159,8 @@ class OciLayoutDestination final : public ImageDestination {
       COCOON_TRY(writeAll(pending.fd(), chunk, pending.path()));
       written += chunk.size();
       return okStatus();
-    }));
+    };
+    COCOON_TRY(producer(sink));
     if (written != expected) {
       return fail(Code::kDataLoss, "blob {}: {} bytes, expected {}", descriptor.digest, written,
                   expected);

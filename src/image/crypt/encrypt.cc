@@ -26,7 +26,8 @@ Result<Bytes> encryptStream(ImageSource& source, const oci::Descriptor& plain,
   crypto::Hasher plain_hash = oci::hasherFor(plain.digest);
   std::uint64_t size = 0;
   std::array<std::uint8_t, kChunk> buffer{};
-  COCOON_TRY(source.streamBlob(plain, [&](ByteSpan chunk) -> Status {
+  // Named, not nested in COCOON_TRY: g++ -Wshadow flags the macro's variable otherwise.
+  const auto encrypt_chunk = [&](ByteSpan chunk) -> Status {
     plain_hash.update(chunk);
     size += chunk.size();
     while (!chunk.empty()) {
@@ -36,7 +37,8 @@ Result<Bytes> encryptStream(ImageSource& source, const oci::Descriptor& plain,
       chunk = chunk.subspan(n);
     }
     return {};
-  }));
+  };
+  COCOON_TRY(source.streamBlob(plain, encrypt_chunk));
   if (size != static_cast<std::uint64_t>(plain.size)) {
     return fail(Code::kDataLoss, "blob {}: read {} bytes, the manifest says {}", plain.digest, size,
                 plain.size);
