@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: Apache-2.0
+// cocoon-agent end to end over a unix socket: a busybox image pulled in the "guest" from a
+// real docker-registry, run by runc; stdout, exit statuses, signals, the confidential
+// default policy, and hostile requests that must not stop the agent.
+#include <google/protobuf/empty.pb.h>
+#include <gtest/gtest.h>
+
+#include "agent/agent_env.h"
+#include "proto/agent/agent.pb.h"
+#include "proto/agent/health.pb.h"
+#include "support/expect.h"
+
+namespace cocoon::agent::test {
+namespace {
+
+using cocoon::test::expectError;
+using Empty = google::protobuf::Empty;
+
+class AgentE2e : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::string why = e2eSkipReason(); !why.empty()) {
+      GTEST_SKIP() << why;
+    }
+    auto env = AgentEnv::create();
+    ASSERT_TRUE(env) << env.error().toString();
+    env_ = std::move(*env);
+  }
+
+  void TearDown() override {
+    if (HasFailure() && env_) {
+      std::fprintf(stderr, "--- cocoon-agent output ---\n%s\n", env_->agentOutput().c_str());
+    }
+  }
+
+  grpc::CreateContainerRequest createRequest(const std::string& id, std::vector<std::string> args) {
+    grpc::CreateContainerRequest req;
+    req.set_container_id(id);
+    req.set_exec_id(id);
+    grpc::Storage* storage = req.add_storages();
+    storage->set_driver("image_guest_pull");
+    storage->set_source(env_->image());
+    storage->set_fstype("overlay");
+    storage->set_mount_point("/run/kata-containers/" + id + "/rootfs");
+    storage->add_driver_options(R"(image_guest_pull={"metadata":{}})");
+    for (const auto& arg : args) {
+      req.mutable_oci()->mutable_process()->add_args(arg);
+    }
+    for (const char* type : {"mount", "ipc", "uts", "pid", "network"}) {
+      req.mutable_oci()->mutable_linux()->add_namespaces()->set_type(type);
+    }
+    return req;
+  }
+
+  void createAndStart(const std::string& id, std::vector<std::string> args) {
+    auto created = env_->call<Empty>("CreateContainer", createRequest(id, std::move(args)));
+    ASSERT_TRUE(created) << created.error().toString();
+    grpc::StartContainerRequest start;
+    start.set_container_id(id);
+    auto started = env_->call<Empty>("StartContainer", start);
+    ASSERT_TRUE(started) << started.error().toString();
+  }
+
+  Result<std::int32_t> wait(const std::string& id) {
+    grpc::WaitProcessRequest req;
+    req.set_container_id(id);
+    req.set_exec_id(id);
+    COCOON_ASSIGN_OR_RETURN(auto resp, env_->call<grpc::WaitProcessResponse>("WaitProcess", req));
+    return resp.status();
+  }
+
+  Result<std::string> readAll(const std::string& id, const char* method) {
+    grpc::ReadStreamRequest req;
+    req.set_container_id(id);
+    req.set_exec_id(id);
+    req.set_len(4096);
+    std::string out;
+    for (;;) {
+      COCOON_ASSIGN_OR_RETURN(auto chunk, env_->call<grpc::ReadStreamResponse>(method, req));
+      if (chunk.data().empty()) {
+        return out;
+      }
+      out += chunk.data();
+    }
+  }
+
+  std::unique_ptr<AgentEnv> env_;
+};
+
+TEST_F(AgentE2e, PullsCreatesStartsAndRelaysOutputAndExitCode) {
+  ASSERT_TRUE(env_->startAgent({"--permissive-policy"}));
+  createAndStart("hello", {"sh", "-c", "echo hello from cocoon; echo oops >&2; exit 7"});
+  cocoon::test::expectValue(readAll("hello", "ReadStdout"), std::string("hello from cocoon\n"));
+  cocoon::test::expectValue(readAll("hello", "ReadStderr"), std::string("oops\n"));
+  cocoon::test::expectValue(wait("hello"), 7);
+  const auto bundle = env_->dir() / "state/containers/hello";
+  EXPECT_TRUE(std::filesystem::exists(bundle / "config.json"));
+  grpc::RemoveContainerRequest remove;
+  remove.set_container_id("hello");
+  auto removed = env_->call<Empty>("RemoveContainer", remove);
+  ASSERT_TRUE(removed) << removed.error().toString();
+  EXPECT_FALSE(std::filesystem::exists(bundle));
+}
+
+TEST_F(AgentE2e, KilledContainerReports128PlusSignal) {
+  ASSERT_TRUE(env_->startAgent({"--permissive-policy"}));
+  createAndStart("sleeper", {"sleep", "60"});
+  grpc::SignalProcessRequest signal;
+  signal.set_container_id("sleeper");
+  signal.set_exec_id("sleeper");
+  signal.set_signal(9);
+  auto sent = env_->call<Empty>("SignalProcess", signal);
+  ASSERT_TRUE(sent) << sent.error().toString();
+  cocoon::test::expectValue(wait("sleeper"), 128 + 9);
+}
+
+TEST_F(AgentE2e, ConfidentialDefaultRunsContainersButDeniesExecAndOutput) {
+  ASSERT_TRUE(env_->startAgent({}));
+  createAndStart("quiet", {"sleep", "60"});
+  grpc::ExecProcessRequest exec;
+  exec.set_container_id("quiet");
+  exec.set_exec_id("shell");
+  exec.mutable_process()->add_args("/bin/sh");
+  expectError(env_->call<Empty>("ExecProcess", exec), Code::kPermissionDenied,
+              "ExecProcess denied");
+  expectError(readAll("quiet", "ReadStdout"), Code::kPermissionDenied, "ReadStdout denied");
+  EXPECT_NE(env_->agentOutput().find("ExecProcess denied"), std::string::npos);
+  grpc::SignalProcessRequest signal;
+  signal.set_container_id("quiet");
+  signal.set_signal(9);
+  ASSERT_TRUE(env_->call<Empty>("SignalProcess", signal));
+  cocoon::test::expectValue(wait("quiet"), 128 + 9);
+}
+
+TEST_F(AgentE2e, HostileRequestsFailAndTheAgentKeepsServing) {
+  ASSERT_TRUE(env_->startAgent({"--permissive-policy"}));
+  expectError(env_->client().callBlocking("grpc.AgentService", "CreateContainer", "\x0a\xff"),
+              Code::kInvalidArgument, "undecodable");
+  expectError(env_->call<Empty>("CreateContainer", createRequest("../../etc", {"true"})),
+              Code::kInvalidArgument, "CreateContainer.container_id");
+  auto escape = createRequest("escape", {"true"});
+  grpc::Mount* mount = escape.mutable_oci()->add_mounts();
+  mount->set_destination("/host");
+  mount->set_type("bind");
+  mount->set_source("/");
+  expectError(env_->call<Empty>("CreateContainer", escape), Code::kPermissionDenied,
+              "outside the sandbox");
+  auto missing = createRequest("missing", {"true"});
+  missing.mutable_storages(0)->set_source(env_->image() + "-nope");
+  expectError(env_->call<Empty>("CreateContainer", missing), Code::kNotFound, "");
+  auto health = env_->call<grpc::HealthCheckResponse>("Check", grpc::CheckRequest{}, "grpc.Health");
+  ASSERT_TRUE(health) << health.error().toString();
+  EXPECT_EQ(health->status(), grpc::HealthCheckResponse::SERVING);
+}
+
+}  // namespace
+}  // namespace cocoon::agent::test
