@@ -74,6 +74,7 @@ struct LayerEncryption {
 // {"cipher":"AES_256_CTR_HMAC_SHA256","hmac":<base64 32 bytes>,"cipheroptions":{}|null}
 // (unknown members, another cipher, public cipher options refused); an unknown
 // "org.opencontainers.image.enc.*" annotation (a newer format we would misread).
+// kResourceExhausted: decoded pubopts over limits.max_options_bytes or nested deeper than 4.
 Result<LayerEncryption> parseLayerEncryption(const std::map<std::string, std::string>& annotations,
                                              const AnnotationLimits& limits = {});
 
@@ -81,7 +82,7 @@ Result<LayerEncryption> parseLayerEncryption(const std::map<std::string, std::st
 // {"nonce":<b64>}} (Go encoding: standard base64 with padding). Errors: kInvalidArgument
 // naming the member for malformed JSON, a missing/mistyped member, a symkey that is not 32
 // bytes, a nonce that is not 16 bytes, an unknown member; kResourceExhausted beyond
-// limits.max_options_bytes.
+// limits.max_options_bytes or nested deeper than 4.
 Result<PrivateOptions> parsePrivateOptions(ByteSpan json, const AnnotationLimits& limits = {});
 
 // The private options JSON (the members ocicrypt writes; object members sorted).

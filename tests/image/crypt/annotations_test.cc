@@ -110,6 +110,43 @@ TEST(LayerEncryption, RejectsBadPublicOptions) {
                           R"(","cipheroptions":null})"));
 }
 
+TEST(LayerEncryption, RejectsAnEmptySchemeName) {
+  auto a = valid();
+  a["org.opencontainers.image.enc.keys."] = b64("{}");
+  expectError(parseLayerEncryption(a), Code::kInvalidArgument,
+              "annotation org.opencontainers.image.enc.keys.: unknown encryption annotation");
+}
+
+TEST(LayerEncryption, KeepsEverySchemeInAnnotationOrder) {
+  auto a = valid();
+  a["org.opencontainers.image.enc.keys.provider.attestation-agent"] = b64("p");
+  a["org.opencontainers.image.enc.keys.pkcs7"] = b64("q");
+  auto parsed = parseLayerEncryption(a);
+  ASSERT_TRUE(parsed) << parsed.error().toString();
+  ASSERT_EQ(parsed->keys.size(), 3u);
+  EXPECT_EQ(parsed->keys[0].scheme, "jwe");
+  EXPECT_EQ(parsed->keys[1].scheme, "pkcs7");
+  EXPECT_EQ(parsed->keys[2].scheme, "provider.attestation-agent");
+}
+
+TEST(LayerEncryption, RejectsPuboptsThatAreNotBase64JsonOrTooLarge) {
+  auto a = valid();
+  a[kPubKey] = "eyJjaXBoZXIiOi!!";
+  expectError(parseLayerEncryption(a), Code::kInvalidArgument,
+              "annotation org.opencontainers.image.enc.pubopts: ");
+  a[kPubKey] = b64(R"({"cipher":"AES_256_CTR_HMAC_SHA2)");
+  expectError(parseLayerEncryption(a), Code::kInvalidArgument,
+              "annotation org.opencontainers.image.enc.pubopts: json:");
+  a[kPubKey] = b64(R"({"cipher":"AES_256_CTR_HMAC_SHA256","hmac":")" + base64Encode(Bytes(32, 1)) +
+                   R"(","cipheroptions":{"a":{"b":{"c":{}}}}})");
+  expectError(parseLayerEncryption(a), Code::kResourceExhausted, "nesting deeper than 4 levels");
+  a[kPubKey] = b64(std::string(20000, ' ') + "{}");
+  expectError(parseLayerEncryption(a), Code::kResourceExhausted,
+              "pubopts: 20002 bytes exceed the limit of 16384");
+  a[kPubKey] = b64(R"({"cipher":5,"hmac":"AA=="})");
+  expectError(parseLayerEncryption(a), Code::kInvalidArgument, "cipher");
+}
+
 TEST(PrivateOptions, RoundTripsAndParsesOcicryptMembers) {
   PrivateOptions options;
   options.symkey = SecretBytes(Bytes(32, 7));
@@ -139,6 +176,32 @@ TEST(PrivateOptions, RejectsWrongSizesAndUnknownMembers) {
                     R"("}})"),
               Code::kInvalidArgument, "digest");
   expectError(parse(std::string(20000, ' ')), Code::kResourceExhausted, "exceed the limit");
+}
+
+TEST(PrivateOptions, RejectsMalformedDocuments) {
+  const std::string key = base64Encode(Bytes(32, 1));
+  const std::string nonce = base64Encode(Bytes(16, 2));
+  auto parse = [](const std::string& s) { return parsePrivateOptions(asBytes(s)); };
+  expectError(parse(""), Code::kInvalidArgument, "private layer options: json:");
+  expectError(parse(R"({"symkey":")" + key), Code::kInvalidArgument,
+              "private layer options: json:");
+  expectError(parse(R"(["symkey"])"), Code::kInvalidArgument,
+              "private layer options: expected a JSON object, found array");
+  expectError(parse(R"({"symkey":"!!!!","cipheroptions":{"nonce":")" + nonce + R"("}})"),
+              Code::kInvalidArgument, "private layer options: \"symkey\": ");
+  expectError(parse(R"({"cipheroptions":{"nonce":")" + nonce + R"("}})"), Code::kInvalidArgument,
+              "symkey");
+  expectError(parse(R"({"symkey":")" + key + R"(","cipheroptions":{}})"), Code::kInvalidArgument,
+              "private layer options.cipheroptions: json: missing field \"nonce\"");
+  expectError(parse(R"({"symkey":")" + key + R"(","cipheroptions":"x"})"), Code::kInvalidArgument,
+              "cipheroptions");
+  expectError(parse(R"({"symkey":")" + key + R"(","cipheroptions":{"nonce":{"a":{"b":{}}}}})"),
+              Code::kResourceExhausted, "nesting deeper than 4 levels");
+  // Go writes digest as a string, never null; without it the layer's digest check remains.
+  expectError(parse(R"({"symkey":")" + key + R"(","digest":null,"cipheroptions":{"nonce":")" +
+                    nonce + R"("}})"),
+              Code::kInvalidArgument, "digest");
+  EXPECT_TRUE(parse(R"({"symkey":")" + key + R"(","cipheroptions":{"nonce":")" + nonce + R"("}})"));
 }
 
 TEST(KeysAnnotation, JoinsBase64Entries) {

@@ -127,6 +127,61 @@ TEST(UnwrapLayerOptions, NoUsableKeyIsPermissionDeniedNamingTheSchemes) {
   expectError(unwrap(layer, {}), Code::kPermissionDenied, "jwe (1 entry): no private key given");
 }
 
+TEST(UnwrapLayerOptions, MalformedEntriesAreInvalidArgumentNamingTheEntry) {
+  crypto::Key rsa = generate(crypto::KeyType::kRsa);
+  Layer layer = makeLayer({rsa});
+  auto& a = layer.descriptor.annotations;
+  const std::string good = a["org.opencontainers.image.enc.keys.jwe"];
+  a["org.opencontainers.image.enc.keys.jwe"] = good + "," + base64Encode(asBytes("[1,2]"));
+  // The first entry opens: the second is never looked at.
+  expectSameOptions(unwrap(layer, {.private_keys = {rsa}, .fetcher = nullptr}), layer);
+  a["org.opencontainers.image.enc.keys.jwe"] = base64Encode(asBytes("[1,2]")) + "," + good;
+  expectError(unwrap(layer, {.private_keys = {rsa}, .fetcher = nullptr}), Code::kInvalidArgument,
+              "org.opencontainers.image.enc.keys.jwe: entry 0: JWE");
+  a["org.opencontainers.image.enc.keys.jwe"] = base64Encode(asBytes("not json"));
+  expectError(unwrap(layer, {.private_keys = {rsa}, .fetcher = nullptr}), Code::kInvalidArgument,
+              "entry 0: JWE");
+
+  a.erase("org.opencontainers.image.enc.keys.jwe");
+  a["org.opencontainers.image.enc.keys.provider.attestation-agent"] =
+      base64Encode(asBytes(R"({"kid":"kbs:///a/b/c"})"));
+  MapFetcher fetcher;
+  expectError(unwrap(layer, {.private_keys = {}, .fetcher = &fetcher}), Code::kInvalidArgument,
+              "org.opencontainers.image.enc.keys.provider.attestation-agent: entry 0: "
+              "attestation-agent packet: json: missing field \"wrap_type\"");
+  EXPECT_EQ(fetcher.calls, 0);
+}
+
+// An altered wrapped key: A256GCM refuses the JWE, which looks the same as a key that is
+// not a recipient (the message says so; nothing is decrypted either way).
+TEST(UnwrapLayerOptions, AlteredJweCiphertextIsNotOpened) {
+  crypto::Key ec = generate(crypto::KeyType::kEcP256);
+  Layer layer = makeLayer({ec});
+  auto& value = layer.descriptor.annotations["org.opencontainers.image.enc.keys.jwe"];
+  auto doc = json::parseJson(toString(*base64Decode(value)));
+  ASSERT_TRUE(doc);
+  std::string ciphertext = (*doc)["ciphertext"];
+  ciphertext[0] = ciphertext[0] == 'A' ? 'B' : 'A';
+  (*doc)["ciphertext"] = ciphertext;
+  value = base64Encode(asBytes(doc->dump()));
+  expectError(unwrap(layer, {.private_keys = {ec}, .fetcher = nullptr}), Code::kPermissionDenied,
+              "jwe (1 entry): none of the 1 private key(s) is a recipient");
+}
+
+TEST(UnwrapLayerOptions, WrappedOptionsThatDoNotParseAreInvalidArgument) {
+  crypto::Key ec = generate(crypto::KeyType::kEcP256);
+  Layer layer;
+  auto jwe = internal::wrapJwe(asBytes(R"({"symkey":"AAAA"})"), std::vector<crypto::Key>{ec});
+  ASSERT_TRUE(jwe) << jwe.error().toString();
+  layer.descriptor.annotations["org.opencontainers.image.enc.keys.jwe"] =
+      encodeKeysAnnotation({*jwe});
+  layer.descriptor.annotations["org.opencontainers.image.enc.pubopts"] =
+      encodePublicOptions(Bytes(32, 0));
+  expectError(unwrap(layer, {.private_keys = {ec}, .fetcher = nullptr}), Code::kInvalidArgument,
+              "org.opencontainers.image.enc.keys.jwe: private layer options: \"symkey\" is 3 "
+              "bytes, expected 32");
+}
+
 TEST(UnwrapLayerOptions, KeyproviderFetchesTheKekByKid) {
   Bytes kek = crypto::randomBytes(32);
   Layer layer = makeLayer(

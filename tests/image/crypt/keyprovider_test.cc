@@ -67,6 +67,40 @@ TEST(ProviderPacket, RejectsMalformedPackets) {
   expectError(parse("[]"), Code::kInvalidArgument, "expected a JSON object");
 }
 
+TEST(ProviderPacket, RejectsTruncationMissingMembersAndOversize) {
+  const std::string full =
+      toString(*wrapProviderPacket(asBytes("x"), "kbs:///a/b/c", crypto::randomBytes(32)));
+  auto parse = [](std::string_view s) { return parseProviderPacket(asBytes(s)); };
+  for (std::size_t n : {std::size_t{0}, std::size_t{1}, full.size() / 2, full.size() - 1}) {
+    expectError(parse(full.substr(0, n)), Code::kInvalidArgument, "json:");
+  }
+  auto without = [&](const std::string& member) {
+    auto doc = json::parseJson(full);
+    EXPECT_TRUE(doc);
+    doc->erase(member);
+    return doc->dump();
+  };
+  for (const char* member : {"kid", "iv", "wrapped_data", "wrap_type"}) {
+    SCOPED_TRACE(member);
+    expectError(parse(without(member)), Code::kInvalidArgument,
+                fmt::format("missing field \"{}\"", member));
+  }
+  auto doc = *json::parseJson(full);
+  doc["iv"] = "not base64!";
+  expectError(parse(doc.dump()), Code::kInvalidArgument, "\"iv\": ");
+  doc = *json::parseJson(full);
+  doc["kid"] = 7;
+  expectError(parse(doc.dump()), Code::kInvalidArgument, "kid");
+  doc = *json::parseJson(full);
+  doc["version"] = "0.2.0";
+  expectError(parse(doc.dump()), Code::kInvalidArgument, "unexpected member \"version\"");
+  doc["version"] = "0.1.0";
+  doc["provider_settings"] = "kbs";
+  expectError(parse(doc.dump()), Code::kInvalidArgument, "unexpected member \"provider_settings\"");
+  expectError(parse(std::string(64 * 1024 + 1, ' ')), Code::kInvalidArgument,
+              "65537 bytes exceed the limit of 65536");
+}
+
 TEST(KbsResourceUri, TakesThreeSafeSegments) {
   EXPECT_EQ(*parseKbsResourceUri("kbs:///default/key/1"), "default/key/1");
   EXPECT_EQ(*parseKbsResourceUri("kbs://kbs.example:8080/repo/type/tag"), "repo/type/tag");
