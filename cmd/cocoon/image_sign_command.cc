@@ -67,6 +67,12 @@ void registerImageSignCommands(CLI::App& app, Action& action) {
       if (!key) {
         return reportError(key.error().addContext("--key"));
       }
+      if (!key->hasPrivate()) {
+        return reportError(Error(Code::kInvalidArgument,
+                                 fmt::format("--key {}: is a public key; signing needs the "
+                                             "private key",
+                                             opts->key)));
+      }
       const image::SourceOptions options = opts->registry.sourceOptions();
       auto opened = image::openImageSource(opts->reference, options);
       if (!opened) {

@@ -32,10 +32,15 @@ struct SignedAttachment {
 // it has one) with `key`, claiming `identity` (a docker reference with tag or digest), and
 // writes the attachment (config, payload layer with the base64 signature annotation,
 // manifest under the tag) to `dest`, which must be the image's own repository or layout.
-// An existing attachment under the tag is replaced.
+// An existing attachment under the tag (read from `source`, which must be at the same
+// place as `dest`) is extended, as cosign does: its signatures by other keys or of other
+// payloads stay, and a signature of the same payload by the same key is replaced rather
+// than duplicated, so signing twice leaves one signature.
 // Errors: kInvalidArgument for an identity that does not parse or has no tag/digest, or a
 // public-only key (kFailedPrecondition); kUnimplemented for the key type; kDataLoss when
-// the manifest does not match ref's digest; those of source and dest.
+// the manifest does not match ref's digest; kResourceExhausted when the attachment already
+// holds kMaxSignatures signatures; errors of parsing the existing attachment (with
+// context); those of source and dest.
 Result<SignedAttachment> signImage(ImageSource& source, const oci::Reference& ref,
                                    ImageDestination& dest, const crypto::Key& key,
                                    std::string_view identity);

@@ -22,6 +22,7 @@
 #include "http/peer_process.h"
 #include "image/crypt/decrypt.h"
 #include "image/crypt/encrypt.h"
+#include "image/crypt/fixture.h"
 #include "image/crypt/layout_destination.h"
 #include "image/oci_layout_source.h"
 #include "image/puller.h"
@@ -68,18 +69,12 @@ class ImageCrypt : public ::testing::Test {
     auto dir = TempDir::create("image-crypt");
     ASSERT_TRUE(dir);
     suite_ = new TempDir(std::move(*dir));
-    auto made = run({COCOON_SOURCE_DIR "/tests/image/make_test_image.sh", path("plain"), "tree"});
-    ASSERT_EQ(made.exit_code, 0) << made.stderr_data;
-    auto ref = run({"umoci", "unpack", "--image", path("plain") + ":tree", path("umoci")});
-    ASSERT_EQ(ref.exit_code, 0) << ref.stderr_data;
-    for (auto [name, type] :
-         {std::pair{"rsa", crypto::KeyType::kRsa}, std::pair{"ec", crypto::KeyType::kEcP256},
-          std::pair{"other", crypto::KeyType::kRsa}}) {
-      auto key = crypto::Key::generate(type);
-      ASSERT_TRUE(key);
-      ASSERT_TRUE(writeFileAtomic(path(name) + ".pem", asBytes(*key->privatePem()), 0600));
-      ASSERT_TRUE(writeFileAtomic(path(name) + ".pub", asBytes(key->publicPem())));
-    }
+    auto made = test::makePlainImage(suite_->path());
+    ASSERT_TRUE(made) << made.error().toString();
+    auto keys = test::writeKeyPairs(suite_->path(), {{"rsa", crypto::KeyType::kRsa},
+                                                     {"ec", crypto::KeyType::kEcP256},
+                                                     {"other", crypto::KeyType::kRsa}});
+    ASSERT_TRUE(keys) << keys.error().toString();
     auto skopeo = run({"skopeo", "copy", "--quiet", "--encryption-key", "jwe:" + path("rsa.pub"),
                        "--encryption-key", "jwe:" + path("ec.pub"),
                        "oci:" + path("plain") + ":tree", "oci:" + path("skopeo-enc") + ":tree"});
