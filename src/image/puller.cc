@@ -330,8 +330,10 @@ Result<json::Json> inspectImage(ImageSource& source, const oci::Reference& ref,
   };
 }
 
-Result<PullResult> pullImage(ImageSource& source, const oci::Reference& ref,
-                             const LayerStore& store, const PullOptions& options) {
+namespace {
+
+Result<PullResult> pullIntoDest(ImageSource& source, const oci::Reference& ref,
+                                const LayerStore& store, const PullOptions& options) {
   PullResult result;
   result.reference = ref.toString();
   if (options.dest.empty()) {
@@ -446,6 +448,21 @@ Result<PullResult> pullImage(ImageSource& source, const oci::Reference& ref,
   if (!spec) {
     (void)removeBundle(options.dest);
     return fail(withContext(spec, "writing config.json").error());
+  }
+  return result;
+}
+
+}  // namespace
+
+Result<PullResult> pullImage(ImageSource& source, const oci::Reference& ref,
+                             const LayerStore& store, const PullOptions& options) {
+  std::error_code ec;
+  const bool dest_existed = options.dest.empty() || std::filesystem::exists(options.dest, ec);
+  Result<PullResult> result = pullIntoDest(source, ref, store, options);
+  if (!result && !dest_existed) {
+    // A failed pull leaves nothing behind, not even the directory it made for the bundle;
+    // remove() deletes only an empty directory, so nothing else can be lost.
+    std::filesystem::remove(options.dest, ec);
   }
   return result;
 }

@@ -118,7 +118,8 @@ struct PullResult {
 // (malformed manifest/config, hostile tar entry), kUnimplemented (schema 1),
 // kFailedPrecondition (encrypted layer without a DecryptProvider), kAlreadyExists (dest
 // already holds a rootfs), kResourceExhausted (limits).
-// On failure no partial layer is left in the store and no rootfs/config.json in dest.
+// On failure no partial layer is left in the store and no rootfs/config.json in dest, and
+// dest itself is removed when this call created it.
 Result<PullResult> pullImage(ImageSource& source, const oci::Reference& ref,
                              const LayerStore& store, const PullOptions& options);
 

@@ -20,7 +20,10 @@ struct KbsTlsConfig {
 };
 
 struct KbsLimits {
-  std::uint64_t max_body_bytes = 1024 * 1024;
+  // 4 MiB: the largest Attestation the protocol parser takes (kbs_protocol's
+  // kMaxAttestationBytes). CoCo TDX guests send the whole CCEL table, 1 MiB raw on real
+  // hosts, so 1.33 MiB once base64-encoded.
+  std::uint64_t max_body_bytes = 4 * 1024 * 1024;
   std::uint64_t max_header_bytes = 16 * 1024;
   std::int64_t request_timeout_seconds = 10;
   std::uint64_t max_connections = 1024;

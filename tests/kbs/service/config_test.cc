@@ -16,7 +16,7 @@ TEST(KbsConfig, EmptyFileGivesDocumentedDefaults) {
   EXPECT_EQ(c->listen, "127.0.0.1:8080");
   EXPECT_EQ(c->data_dir, "/var/lib/cocoon-kbs");
   EXPECT_FALSE(c->allow_sample);
-  EXPECT_EQ(c->limits.max_body_bytes, 1024u * 1024u);
+  EXPECT_EQ(c->limits.max_body_bytes, 4u * 1024u * 1024u);
   EXPECT_EQ(c->attestation.token_ttl_seconds, 300);
   EXPECT_EQ(storeUrl(*c), "sqlite:///var/lib/cocoon-kbs/kbs.db");
 }
