@@ -11,10 +11,12 @@
 namespace cocoon::bench {
 
 // One timed operation; `once` returns false when the operation failed (the row is then
-// reported as an error, never timed).
+// reported as an error, never timed). A floor row sets the 100% that the rows after it
+// (up to the next floor) are compared with.
 struct Row {
   std::string name;
   std::function<bool()> once;
+  bool floor = false;
 };
 
 // Operations per second of `once` over about `seconds` of wall-clock time (after a short

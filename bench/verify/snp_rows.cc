@@ -27,10 +27,12 @@ Row verifyRow(std::string name, std::shared_ptr<verify::VerifierRegistry> regist
               json::Json evidence, verify::Expectations expected) {
   auto ev = std::make_shared<json::Json>(std::move(evidence));
   auto ex = std::make_shared<verify::Expectations>(std::move(expected));
-  return Row{std::move(name), [registry, ev, ex] {
+  return Row{std::move(name),
+             [registry, ev, ex] {
                const verify::Verifier* v = registry->find(kbs_protocol::Tee::kSnp);
                return v != nullptr && v->verify(*ev, *ex).has_value();
-             }};
+             },
+             false};
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // tdx rows: the `tdx` verifier (through the public registry) on trustee's tdx_quote_6.dat
-// without and with (warm, on disk) collateral, and the ECDSA P-256 verify that a TDX quote
-// needs at least five of (QE report, quote, PCK leaf, PCK CA, TCB info; QE identity too).
+// without and with (warm, on disk) collateral, next to the ECDSA P-256 verify of the quote
+// signature: the one check a warm verifier must make for every quote (the PCK chain, QE
+// report, TCB info and QE identity signatures are checked once per platform).
 #include <memory>
 
 #include "bench.h"
@@ -22,14 +23,16 @@ Row verifyRow(std::string name, const verify::TdxTrustConfig& trust, const Bytes
   config.tdx = trust;
   auto registry = std::make_shared<verify::VerifierRegistry>();
   if (!verify::registerBuiltinVerifiers(*registry, config)) {
-    return Row{std::move(name), [] { return false; }};
+    return Row{std::move(name), [] { return false; }, false};
   }
   auto ev = std::make_shared<json::Json>(json::Json{{"quote", base64Encode(quote)}});
   auto ex = std::make_shared<verify::Expectations>(std::move(expected));
-  return Row{std::move(name), [registry, ev, ex] {
+  return Row{std::move(name),
+             [registry, ev, ex] {
                const verify::Verifier* v = registry->find(kbs_protocol::Tee::kTdx);
                return v != nullptr && v->verify(*ev, *ex).has_value();
-             }};
+             },
+             false};
 }
 
 Row p256Floor() {
@@ -37,11 +40,13 @@ Row p256Floor() {
   auto message = std::make_shared<Bytes>(632, 0x5a);  // header + TD report body
   auto sig = std::make_shared<Bytes>(*crypto::sign(*key, crypto::SignatureScheme::kEcdsaSha256,
                                                    *message, crypto::EcdsaEncoding::kRaw));
-  return Row{"ecdsa_p256_verify (crypto::verify, tdx floor)", [key, message, sig] {
+  return Row{"ecdsa_p256_verify (crypto::verify, tdx floor)",
+             [key, message, sig] {
                return crypto::verify(*key, crypto::SignatureScheme::kEcdsaSha256, *message, *sig,
                                      crypto::EcdsaEncoding::kRaw)
                    .has_value();
-             }};
+             },
+             true};
 }
 
 }  // namespace

@@ -9,8 +9,10 @@
 // attestation key's signature; the event log only as far as it replays to the RTMRs.
 #pragma once
 
+#include <memory>
 #include <optional>
 
+#include "verify/internal/lru_cache.h"
 #include "verify/tdx/collateral.h"
 #include "verify/tdx/config.h"
 #include "verify/verifier.h"
@@ -50,7 +52,16 @@ namespace cocoon::verify::tdx {
 // (UpToDate, SWHardeningNeeded, ConfigurationNeeded, ConfigurationAndSWHardeningNeeded,
 // OutOfDate, OutOfDateConfigurationNeeded, or Unknown without collateral),
 // tdx.advisory_ids, tdx.collateral.{tcb_evaluation_data_number,next_update}, and
-// tdx.uefi_event_logs when the evidence has an event log. Immutable, thread-safe.
+// tdx.uefi_event_logs when the evidence has an event log. Thread-safe.
+//
+// What is the same for every quote of a platform is verified once and remembered in
+// bounded LRU caches (kMaxCachedPlatforms entries each), keyed by the SHA-256 of the exact
+// bytes checked: PCK chains (step 3, reused only while Expectations::now lies inside every
+// certificate's validity), parsed CRL sets and their verdict on a chain (CRL currency is
+// re-checked against now on every call), the QE report and attestation-key binding of a
+// PCK key (steps 4-5), and signature-checked TCB info + QE identity (step 7, dates
+// re-checked). A miss re-runs the full check, so failures read exactly as without caches;
+// per quote only the quote signature (step 6) and steps 7-11 are computed.
 class TdxVerifier final : public Verifier {
  public:
   explicit TdxVerifier(TdxTrustConfig trust);
@@ -63,8 +74,33 @@ class TdxVerifier final : public Verifier {
                                                       const Expectations& expected) const;
 
  private:
+  static constexpr std::size_t kMaxCachedPlatforms = 256;
+  struct VerifiedChain;
+  struct CrlSet;
+  struct CrlVerdict;
+  struct VerifiedCollateral;
+  using Key = internal::CacheKey;
+  template <class V>
+  using Cache = internal::LruCache<Key, V>;
+
+  Result<std::shared_ptr<const VerifiedChain>, VerifyFailure> pckChain(ByteSpan pem,
+                                                                       TimePoint now) const;
+  Result<std::shared_ptr<const CrlSet>, VerifyFailure> crlSet(const RawCollateral& raw) const;
+  Result<void, VerifyFailure> checkRevocation(const VerifiedChain& chain, const CrlSet& crls,
+                                              TimePoint now) const;
+  Result<std::shared_ptr<const crypto::Key>, VerifyFailure> attestationKey(
+      const TdxQuote& quote, const VerifiedChain& chain) const;
+  Result<std::shared_ptr<const VerifiedCollateral>, VerifyFailure> collateral(
+      const RawCollateral& raw, TimePoint now) const;
+
   TdxTrustConfig trust_;
-  std::unique_ptr<CollateralSource> collateral_;  // null without collateral_dir
+  std::unique_ptr<CollateralSource> collateral_;              // null without collateral_dir
+  Result<crypto::Key> signer_key_;                            // trust_.tcb_signing_certificate's
+  mutable Cache<VerifiedChain> chains_{kMaxCachedPlatforms};  // PCK and TCB Signing chains
+  mutable Cache<CrlSet> crl_sets_{kMaxCachedPlatforms};
+  mutable Cache<CrlVerdict> crl_verdicts_{kMaxCachedPlatforms};
+  mutable Cache<crypto::Key> attestation_keys_{kMaxCachedPlatforms};
+  mutable Cache<VerifiedCollateral> collaterals_{kMaxCachedPlatforms};
 };
 
 }  // namespace cocoon::verify::tdx

@@ -448,5 +448,80 @@ TEST_F(TdxBuilt, MalformedEvidenceJsonIsRefused) {
   expectFailure(verifyBytes(v3), VerifyReason::kUnsupportedEvidence, "quote version is 3");
 }
 
+// ---- What one verifier remembers between quotes (see verifier.h) ----
+
+TEST_F(TdxBuilt, CachedChainIsJudgedAgainEachTimeAtTheVerificationTime) {
+  const TdxVerifier v = verifier();
+  ASSERT_TRUE(v.verify(evidenceJson(good_), expect()));
+  Expectations later = expect();
+  later.now = kTestNow + 400 * kDay;
+  expectFailure(v.verify(evidenceJson(good_), later), VerifyReason::kCertificateInvalid, "expired");
+  Expectations early = expect();
+  early.now = kTestNow - 400 * kDay;
+  expectFailure(v.verify(evidenceJson(good_), early), VerifyReason::kCertificateInvalid,
+                "not yet valid");
+  EXPECT_TRUE(v.verify(evidenceJson(good_), expect()));
+}
+
+TEST_F(TdxBuilt, CrlPublishedAfterCachingRevokesTheCachedChain) {
+  auto dir = TempDir::create("tdx-crl-late");
+  ASSERT_TRUE(dir);
+  TdxTrustConfig trust;
+  trust.root_cas.push_back(builder_.root().cert);
+  trust.collateral_dir = dir->path();
+  const TdxVerifier v(trust);
+  auto r = v.verify(evidenceJson(good_), expect());  // no collateral yet
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->claims["tdx.tcb_status"], "Unknown");
+  const crypto::Crl crl =
+      cocoon::test::CrlBuilder().issuer(builder_.ca()).revoke(builder_.pck().cert).build();
+  ASSERT_TRUE(writeFileAtomic(dir->path() / "pckcrl.crl", crl.der()));
+  ASSERT_TRUE(writeFileAtomic(dir->path() / "tcbInfo.json", asBytes("{}")));
+  ASSERT_TRUE(writeFileAtomic(dir->path() / "qeIdentity.json", asBytes("{}")));
+  for (int i = 0; i < 2; ++i) {  // the second time from the cached CRL set
+    expectFailure(v.verify(evidenceJson(good_), expect()), VerifyReason::kCertificateInvalid,
+                  "is revoked");
+  }
+}
+
+TEST_F(TdxBuilt, CachedQeBindingStillChecksEachQuoteSignature) {
+  using B = test::QuoteBuilder;
+  const TdxVerifier v = verifier();
+  ASSERT_TRUE(v.verify(evidenceJson(good_), expect()));
+  for (std::size_t offset : {B::kBodyOffset + 100, B::kSignatureOffset + 5}) {
+    expectFailure(v.verify(evidenceJson(flip(offset)), expect()), VerifyReason::kBadSignature,
+                  "quote signature");
+  }
+  expectFailure(v.verify(evidenceJson(flip(B::kQeSignatureOffset + 3)), expect()),
+                VerifyReason::kBadSignature, "QE report signature");
+  // Another quote of the same platform (same PCK chain and QE report) verifies.
+  const Bytes other = test::QuoteBuilder(builder_).reportData(Bytes(48, 0x17)).build();
+  Expectations e = expect();
+  e.report_data = Bytes(48, 0x17);
+  EXPECT_TRUE(v.verify(evidenceJson(other), e));
+}
+
+TEST(TdxVerifier, CachedCollateralIsReReadAndItsDatesReChecked) {
+  LOAD_OR_SKIP(bytes, "tdx/tdx_quote_6.dat");
+  auto dir = realCollateral();
+  if (!dir) {
+    GTEST_SKIP() << "collateral vectors not found";
+  }
+  TdxTrustConfig trust;
+  trust.collateral_dir = dir->dir.path();
+  const TdxVerifier v(trust);
+  const Expectations inside = expectFor(*bytes, at("2025-11-01T00:00:00Z"));
+  auto r = v.verify(evidenceJson(*bytes), inside);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->claims["tdx.tcb_status"], "OutOfDate");
+  expectFailure(v.verify(evidenceJson(*bytes), expectFor(*bytes, at("2025-11-27T00:00:00Z"))),
+                VerifyReason::kCertificateInvalid, "TCB info is valid");
+  std::string text = toString(*test::evidenceFile("tdx/tcbInfo.json"));
+  text.replace(text.find("\"tcbEvaluationDataNumber\":17"), 28, "\"tcbEvaluationDataNumber\":18");
+  ASSERT_TRUE(writeFileAtomic(dir->dir.path() / "00a06d080000.tcbinfo.json", asBytes(text)));
+  expectFailure(v.verify(evidenceJson(*bytes), inside), VerifyReason::kCertificateInvalid,
+                "TCB info signature does not verify");
+}
+
 }  // namespace
 }  // namespace cocoon::verify::tdx
