@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cmd/cocoon/command.h"
+#include "cmd/cocoon/data_hub_cli.h"
 #include "cmd/cocoon/image_cli.h"
 #include "cmd/cocoon/image_progress.h"
 #include "image/crypt/decrypt.h"
@@ -63,6 +64,7 @@ void registerPull(CLI::App* image, Action& action) {
     std::string registries_d;
     bool insecure_policy = false;
     std::vector<std::string> decryption_keys;
+    DataHubFlags kbs;  // --kbs: layer keys through the confidential data hub
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = image->add_subcommand(
@@ -92,6 +94,9 @@ void registerPull(CLI::App* image, Action& action) {
                   "PEM private key for encrypted layers (repeatable; no usable key exits 4)");
   addStoreOption(cmd, *opts);
   addRegistryOptions(cmd, *opts);
+  addDataHubOptions(cmd, opts->kbs, false)
+      ->description(
+          "KBS for provider.attestation-agent layer keys, fetched after attestation (data hub)");
   cmd->callback([opts, &action] {
     action = [opts]() -> int {
       image::PullOptions options;
@@ -100,7 +105,15 @@ void registerPull(CLI::App* image, Action& action) {
       if (!decryption_keys) {
         return imageExitCode(decryption_keys.error());
       }
-      image::crypt::KeyDecryptProvider decrypt({std::move(*decryption_keys), nullptr});
+      std::unique_ptr<attest::cdh::DataHub> hub;
+      if (!opts->kbs.kbs_url.empty()) {
+        auto made = makeDataHub(opts->kbs);
+        if (!made) {
+          return imageExitCode(made.error());
+        }
+        hub = std::move(*made);
+      }
+      image::crypt::KeyDecryptProvider decrypt({std::move(*decryption_keys), hub.get()});
       options.decrypt = &decrypt;
       auto policy = image::trust::openPolicy(
           opts->reference,
