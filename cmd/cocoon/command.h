@@ -38,6 +38,9 @@ void registerKbsCommands(CLI::App& app, Action& action);
 void registerMeasureCommands(CLI::App& app, Action& action);
 void registerEvidenceCommands(CLI::App& app, Action& action);
 void registerAttestCommands(CLI::App& app, Action& action);
+void registerNodeCommands(CLI::App& app, Action& action);
+void registerSecretCommands(CLI::App& app, Action& action);
+void registerAgentCtlCommands(CLI::App& app, Action& action);
 
 // Reads a key from a PEM (PKCS#8, SPKI, traditional) or JWK file; "-" for stdin.
 Result<crypto::Key> loadKey(const std::string& path);

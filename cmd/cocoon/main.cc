@@ -38,6 +38,9 @@ int main(int argc, char** argv) {
     cocoon::cli::registerMeasureCommands(app, action);
     cocoon::cli::registerEvidenceCommands(app, action);
     cocoon::cli::registerAttestCommands(app, action);
+    cocoon::cli::registerNodeCommands(app, action);
+    cocoon::cli::registerSecretCommands(app, action);
+    cocoon::cli::registerAgentCtlCommands(app, action);
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
