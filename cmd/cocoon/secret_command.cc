@@ -57,8 +57,7 @@ Result<jose::JwsSigner> makeSigner(const std::string& key_file, const std::strin
       return signer;
     }
   }
-  return fail(Code::kInvalidArgument, "--signing-key {}: the key type cannot sign a JWS",
-              key_file);
+  return fail(Code::kInvalidArgument, "--signing-key {}: the key type cannot sign a JWS", key_file);
 }
 
 void registerSeal(CLI::App* secret, Action& action) {

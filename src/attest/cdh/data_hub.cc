@@ -72,8 +72,9 @@ Status writeTmpfsFile(const std::filesystem::path& file, ByteSpan data) {
   }
   // The directory may have been replaced by a mount since the check: test the file itself.
   struct statfs fs {};
-  Status status = ::fstatfs(fd.get(), &fs) == 0 ? checkMagic(fs, file)
-                                                 : fail(errnoError(errno, "fstatfs " + file.string()));
+  Status status = ::fstatfs(fd.get(), &fs) == 0
+                      ? checkMagic(fs, file)
+                      : fail(errnoError(errno, "fstatfs " + file.string()));
   std::size_t done = 0;
   while (status && done < data.size()) {
     const ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
@@ -146,8 +147,8 @@ Result<SecretBytes> DataHub::getRegistryAuth(std::string_view kbs_uri) {
 
 Result<Bytes> DataHub::getImagePolicy(std::string_view kbs_uri) {
   COCOON_ASSIGN_OR_RETURN(SecretBytes policy, getResource(kbs_uri));
-  COCOON_TRY(withContext(jsonObject(policy.span(), "image signature policy"),
-                         std::string(kbs_uri)));
+  COCOON_TRY(
+      withContext(jsonObject(policy.span(), "image signature policy"), std::string(kbs_uri)));
   return Bytes(policy.span().begin(), policy.span().end());
 }
 

@@ -49,8 +49,7 @@ Result<SecretBytes> verifiedPayload(std::string_view jws, const crypto::Key& key
   }
   auto verified = jose::verifyJws(*parsed, key.publicKey(), options);
   if (!verified) {
-    return fail(Code::kUnauthenticated, "sealed secret signature: {}",
-                verified.error().toString());
+    return fail(Code::kUnauthenticated, "sealed secret signature: {}", verified.error().toString());
   }
   return SecretBytes(std::move(verified->payload));
 }
@@ -71,7 +70,8 @@ Result<VaultSecret> parseVault(const json::Json& payload) {
   VaultSecret vault;
   COCOON_ASSIGN_OR_RETURN(vault.provider, json::getString(payload, "provider"));
   COCOON_ASSIGN_OR_RETURN(vault.name, json::getString(payload, "name"));
-  COCOON_ASSIGN_OR_RETURN(const json::Json* settings, json::getObject(payload, "provider_settings"));
+  COCOON_ASSIGN_OR_RETURN(const json::Json* settings,
+                          json::getObject(payload, "provider_settings"));
   vault.provider_settings = *settings;
   if (payload.contains("annotations")) {
     COCOON_ASSIGN_OR_RETURN(const json::Json* annotations, json::getObject(payload, "annotations"));
@@ -130,8 +130,7 @@ Result<SealedSecret> openSealedSecret(std::string_view sealed,
                 sealed.size(), kMaxSealedSecretBytes);
   }
   if (!sealed.starts_with(kSealedPrefix)) {
-    return fail(Code::kInvalidArgument, "sealed secret: does not start with \"{}\"",
-                kSealedPrefix);
+    return fail(Code::kInvalidArgument, "sealed secret: does not start with \"{}\"", kSealedPrefix);
   }
   const std::string_view body = sealed.substr(kSealedPrefix.size());
   COCOON_ASSIGN_OR_RETURN(std::vector<std::string_view> segments, splitSegments(body));

@@ -41,9 +41,9 @@ struct VaultSecret {
 
 struct SealedSecret {
   SealedSecretType type = SealedSecretType::kVault;
-  VaultSecret vault;                  // kVault only
-  std::optional<std::string> kid;     // the JWS header's "kid", when signed
-  bool signature_verified = false;    // true only when a key verified the JWS
+  VaultSecret vault;                // kVault only
+  std::optional<std::string> kid;   // the JWS header's "kid", when signed
+  bool signature_verified = false;  // true only when a key verified the JWS
 };
 
 // Opens a sealed secret. With `verification_key` (a public key, or a private key whose

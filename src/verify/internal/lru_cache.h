@@ -90,8 +90,8 @@ class LruCache {
   };
   const std::size_t capacity_;
   mutable std::mutex mu_;
-  std::list<K> order_;       // most recent first; guarded by mu_
-  std::map<K, Slot> map_;    // guarded by mu_
+  std::list<K> order_;     // most recent first; guarded by mu_
+  std::map<K, Slot> map_;  // guarded by mu_
 };
 
 }  // namespace cocoon::verify::internal

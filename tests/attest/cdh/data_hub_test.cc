@@ -112,10 +112,10 @@ class DataHubTest : public ::testing::Test {
     adminPost("/kbs/v0/resource/" + path, value);
   }
   void denyPrefix(const std::string& prefix, const std::string& why) {
-    const std::string policy = fmt::format(
-        R"({{"version":1,"id":"deny","rules":[{{"id":"r","when":{{"prefix":[{{"claim":)"
-        R"("/resource_path"}},"{}"]}},"deny":"{}"}}],"default":"allow"}})",
-        prefix, why);
+    const std::string policy =
+        fmt::format(R"({{"version":1,"id":"deny","rules":[{{"id":"r","when":{{"prefix":[{{"claim":)"
+                    R"("/resource_path"}},"{}"]}},"deny":"{}"}}],"default":"allow"}})",
+                    prefix, why);
     adminPost("/kbs/v0/resource-policy",
               json::Json({{"policy", base64UrlEncode(asBytes(policy))}}).dump());
   }

@@ -114,8 +114,7 @@ TEST(SealedSecret, TamperedPayloadIsRefused) {
   const std::string forged_payload =
       base64UrlEncode(asBytes(R"({"version":"0.1.0","type":"vault","name":"kbs:///other/key/x",)"
                               R"("provider":"kbs","provider_settings":{},"annotations":{}})"));
-  const std::string forged =
-      sealed->substr(0, first + 1) + forged_payload + sealed->substr(last);
+  const std::string forged = sealed->substr(0, first + 1) + forged_payload + sealed->substr(last);
   const crypto::Key key = cocoKey();
   expectError(openSealedSecret(forged, &key), Code::kUnauthenticated, "BAD_SIGNATURE");
 }
@@ -152,15 +151,13 @@ TEST(SealedSecret, MalformedSecretsAreInvalidArguments) {
   expectError(openSealedSecret("sealed.a." + payload + ".b.c"), Code::kInvalidArgument,
               "found 4 segments");
   expectError(openSealedSecret("sealed.a.!!!.b"), Code::kInvalidArgument, "payload");
-  expectError(openSealedSecret(unsignedSealed("[1]")), Code::kInvalidArgument,
-              "not a JSON object");
+  expectError(openSealedSecret(unsignedSealed("[1]")), Code::kInvalidArgument, "not a JSON object");
   expectError(openSealedSecret(unsignedSealed(R"({"version":"0.2.0","type":"vault"})")),
               Code::kInvalidArgument, "version \"0.2.0\", expected \"0.1.0\"");
-  expectError(
-      openSealedSecret(unsignedSealed(
-          R"({"version":"0.1.0","type":"vault","name":"kbs:///a/b/c","provider":"kbs",)"
-          R"("provider_settings":{},"annotations":{},"value":"x"})")),
-      Code::kInvalidArgument, "unknown member \"value\"");
+  expectError(openSealedSecret(unsignedSealed(
+                  R"({"version":"0.1.0","type":"vault","name":"kbs:///a/b/c","provider":"kbs",)"
+                  R"("provider_settings":{},"annotations":{},"value":"x"})")),
+              Code::kInvalidArgument, "unknown member \"value\"");
   expectError(openSealedSecret(unsignedSealed(
                   R"({"version":"0.1.0","type":"vault","name":"kbs:///a/b","provider":"kbs",)"
                   R"("provider_settings":{}})")),
