@@ -15,6 +15,7 @@
 #include <set>
 #include <system_error>
 #include <thread>
+#include <vector>
 
 #include "common/encoding.h"
 #include "common/files.h"
@@ -71,28 +72,11 @@ std::string layerLabel(const LayerJob& job) {
   return fmt::format("layer {}/{} {}", job.index + 1, job.count, job.layer->descriptor.digest);
 }
 
-// The consumer side of one layer: blob digest -> decrypt -> decompress -> diff_id -> untar.
-Status extractLayer(layer::ByteSource& blob_stream, const LayerJob& job,
-                    const PullOptions& options) {
-  const auto& descriptor = job.layer->descriptor;
-  layer::DigestCheckSource blob(blob_stream, descriptor.digest, "blob",
-                                static_cast<std::uint64_t>(descriptor.size));
-  layer::ByteSource* stream = &blob;
-  std::unique_ptr<layer::DecryptHook> hook;
-  std::unique_ptr<layer::ByteSource> plaintext;
-  if (job.layer->type.encrypted) {
-    if (options.decrypt == nullptr) {
-      return fail(Code::kFailedPrecondition,
-                  "the layer is encrypted ({}) and no decryption key provider is configured",
-                  descriptor.media_type);
-    }
-    COCOON_ASSIGN_OR_RETURN(hook, options.decrypt->forLayer(descriptor));
-    COCOON_ASSIGN_OR_RETURN(plaintext, hook->wrap(blob));
-    stream = plaintext.get();
-  }
+// decompress -> diff_id -> untar of one layer's (plaintext) blob stream.
+Status unpackBlob(layer::ByteSource& stream, const LayerJob& job, const PullOptions& options) {
   COCOON_ASSIGN_OR_RETURN(
       std::unique_ptr<layer::ByteSource> tar,
-      layer::openDecompressor(job.layer->type.compression, *stream, options.decompress_limits));
+      layer::openDecompressor(job.layer->type.compression, stream, options.decompress_limits));
   layer::DigestCheckSource diff(*tar, job.diff_id, "diff_id");
   COCOON_TRY(unpack::unpackLayer(diff, job.target, options.unpack_options));
   // unpackLayer read the tar to its end; draining proves every stage reached its end too
@@ -102,6 +86,62 @@ Status extractLayer(layer::ByteSource& blob_stream, const LayerJob& job,
     return fail(Code::kDataLoss, "{} bytes after the end of the tar stream", extra);
   }
   return {};
+}
+
+// Copies `from` into `to` until its end (every end-of-stream check of `from` passed), then
+// closes `to`; on an error fails `to` with it. A cancel() by `to`'s reader ends the copy.
+void pumpInto(layer::ByteSource& from, layer::BoundedPipe& to) {
+  try {
+    std::vector<std::uint8_t> buffer(64 * 1024);
+    for (;;) {
+      Result<std::size_t> n = from.read(buffer);
+      if (!n) {
+        to.fail(std::move(n).error());
+        return;
+      }
+      if (*n == 0) {
+        to.close();
+        return;
+      }
+      Status written = to.write(ByteSpan(buffer.data(), *n));
+      if (!written) {
+        return;  // the reader cancelled: its error is the one reported
+      }
+    }
+  } catch (const std::exception& e) {
+    to.fail(makeError(Code::kInternal, "decrypt thread: {}", e.what()));
+  }
+}
+
+// The consumer side of one layer: blob digest -> decrypt -> decompress -> diff_id -> untar.
+// An encrypted layer's blob digest and decryption (AES-256-CTR + HMAC-SHA256) run on a
+// thread of their own, feeding the plaintext through a second bounded pipe, so that they
+// overlap with inflate and untar instead of adding to them. The HMAC is still checked at
+// the end of the stream and its failure fails the layer, as in one thread.
+Status extractLayer(layer::ByteSource& blob_stream, const LayerJob& job,
+                    const PullOptions& options) {
+  const auto& descriptor = job.layer->descriptor;
+  layer::DigestCheckSource blob(blob_stream, descriptor.digest, "blob",
+                                static_cast<std::uint64_t>(descriptor.size));
+  if (!job.layer->type.encrypted) {
+    return unpackBlob(blob, job, options);
+  }
+  if (options.decrypt == nullptr) {
+    return fail(Code::kFailedPrecondition,
+                "the layer is encrypted ({}) and no decryption key provider is configured",
+                descriptor.media_type);
+  }
+  COCOON_ASSIGN_OR_RETURN(std::unique_ptr<layer::DecryptHook> hook,
+                          options.decrypt->forLayer(descriptor));
+  COCOON_ASSIGN_OR_RETURN(std::unique_ptr<layer::ByteSource> plaintext, hook->wrap(blob));
+  layer::BoundedPipe clear(options.pipe_bytes);
+  std::thread decrypter([&] { pumpInto(*plaintext, clear); });
+  Status result = unpackBlob(clear.reader(), job, options);
+  if (!result) {
+    clear.cancel(result.error());
+  }
+  decrypter.join();
+  return result;
 }
 
 // One layer end to end: a download thread pushes into a bounded pipe, this thread extracts.
