@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // `cocoon image pull|inspect|ls|gc|rm-bundle`: the guest image service from the command line.
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,6 +10,8 @@
 #include "cmd/cocoon/data_hub_cli.h"
 #include "cmd/cocoon/image_cli.h"
 #include "cmd/cocoon/image_progress.h"
+#include "common/sys_error.h"
+#include "common/unique_fd.h"
 #include "image/crypt/decrypt.h"
 #include "image/layer_store.h"
 #include "image/open_source.h"
@@ -52,6 +55,29 @@ json::Json resultJson(const image::PullResult& r) {
           {"bytes_downloaded", r.bytes_downloaded}};
 }
 
+// `--policy kbs:///repo/type/tag`: the owner's signature policy, fetched through the data
+// hub after attestation, so that the host cannot choose it. It is kept in a memfd (nothing
+// fetched is written to disk) held open by `holder`; returns the path that reads it.
+Result<std::string> policyFromKbs(attest::cdh::DataHub* hub, const std::string& uri,
+                                  UniqueFd& holder) {
+  if (hub == nullptr) {
+    return fail(Code::kInvalidArgument, "--policy {}: a policy from the KBS needs --kbs", uri);
+  }
+  COCOON_ASSIGN_OR_RETURN(Bytes text, withContext(hub->getImagePolicy(uri), "--policy " + uri));
+  holder.reset(::memfd_create("policy.json", MFD_CLOEXEC));
+  if (!holder.valid()) {
+    return fail(errnoError(errno, "memfd for the policy"));
+  }
+  for (std::size_t done = 0; done < text.size();) {
+    const ssize_t n = ::write(holder.get(), text.data() + done, text.size() - done);
+    if (n < 0 && errno != EINTR) {
+      return fail(errnoError(errno, "writing the policy to its memfd"));
+    }
+    done += n > 0 ? static_cast<std::size_t>(n) : 0;
+  }
+  return "/proc/self/fd/" + std::to_string(holder.get());
+}
+
 void registerPull(CLI::App* image, Action& action) {
   struct Options : CommonOptions {
     std::string reference;
@@ -82,9 +108,11 @@ void registerPull(CLI::App* image, Action& action) {
       ->capture_default_str()
       ->check(CLI::Range(1u, 32u));
   cmd->add_flag("--json", opts->json, "print the result as JSON on standard output");
-  cmd->add_option("--policy", opts->policy,
-                  "signature policy, containers-policy.json (default: /etc/containers/policy.json;"
-                  " a refusal exits 5)");
+  cmd->add_option(
+      "--policy", opts->policy,
+      "signature policy, containers-policy.json: a file, or kbs:///repo/type/tag to take "
+      "the owner's policy from the KBS after attestation (needs --kbs) (default: "
+      "/etc/containers/policy.json; a refusal exits 5)");
   cmd->add_option("--registries-d", opts->registries_d,
                   "containers-registries.d directory: lookaside and sigstore settings (default: "
                   "/etc/containers/registries.d)");
@@ -115,9 +143,18 @@ void registerPull(CLI::App* image, Action& action) {
       }
       image::crypt::KeyDecryptProvider decrypt({std::move(*decryption_keys), hub.get()});
       options.decrypt = &decrypt;
+      std::string policy_path = opts->policy;
+      UniqueFd policy_memfd;
+      if (policy_path.starts_with("kbs:///")) {
+        auto fetched = policyFromKbs(hub.get(), opts->policy, policy_memfd);
+        if (!fetched) {
+          return imageExitCode(fetched.error());
+        }
+        policy_path = *fetched;
+      }
       auto policy = image::trust::openPolicy(
           opts->reference,
-          {opts->policy, opts->registries_d, opts->insecure_policy, opts->ca_bundle});
+          {policy_path, opts->registries_d, opts->insecure_policy, opts->ca_bundle});
       if (!policy) {
         return imageExitCode(policy.error());
       }

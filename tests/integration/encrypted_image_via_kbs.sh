@@ -117,6 +117,24 @@ no_trace "$work/b-denied" "$work/s-denied"
 printf '{"version":1,"id":"open","rules":[],"default":"allow"}\n' > "$work/allow.json"
 "$cocoon" kbs set-policy --url "$url" --admin-key "$work/admin.pem" --kind resource "$work/allow.json"
 
+step "4b. guest: the signature policy comes from the KBS (--policy kbs:///...), not the host"
+printf '{"default":[{"type":"reject"}]}\n' > "$work/reject-policy.json"
+"$cocoon" kbs set-resource --url "$url" --admin-key "$work/admin.pem" default/policy/image \
+  --file "$work/reject-policy.json"
+expect_fail 5 "reject" env COCOON_STORE="$work/s-policy" "$cocoon" image pull \
+  "$host/demo/app:enc" --dest "$work/b-policy" --flatten --policy kbs:///default/policy/image \
+  "${kbs_flags[@]}"
+no_trace "$work/b-policy" "$work/s-policy"
+printf '{"default":[{"type":"insecureAcceptAnything"}]}\n' > "$work/accept-policy.json"
+"$cocoon" kbs set-resource --url "$url" --admin-key "$work/admin.pem" default/policy/image \
+  --file "$work/accept-policy.json"
+COCOON_STORE="$work/s-policy" "$cocoon" image pull "$host/demo/app:enc" --dest "$work/b-policy" \
+  --flatten --policy kbs:///default/policy/image "${kbs_flags[@]}"
+python3 "$src/tests/support/tree_diff.py" "$work/umoci/rootfs" "$work/b-policy/rootfs"
+expect_fail 1 "needs --kbs" env COCOON_STORE="$work/s-policy2" "$cocoon" image pull \
+  "$host/demo/app:enc" --dest "$work/b-policy2" --flatten --policy kbs:///default/policy/image
+echo "the policy the KBS holds decided both pulls"
+
 step "5. sealed secrets: seal, unseal to stdout and into tmpfs"
 "$cocoon" key generate --type ec-p256 --out "$work/seal.pem"
 "$cocoon" key public "$work/seal.pem" > "$work/seal.pub"
