@@ -9,36 +9,12 @@
 #include "attest/attester.h"
 #include "attest/kbs_client/kbs_client.h"
 #include "cmd/cocoon/command.h"
+#include "cmd/cocoon/data_hub_cli.h"
 #include "common/encoding.h"
 #include "kbs_protocol/resource_uri.h"
 
 namespace cocoon::cli {
 namespace {
-
-// Exit statuses of `cocoon attest` (documented in docs/attestation-agent.md).
-constexpr int kExitKbsUnreachable = 3;  // refused, reset, timed out, 5xx: after the retries
-constexpr int kExitRefused = 4;         // attestation refused (401) or policy denied (403)
-constexpr int kExitNotFound = 5;        // no such resource, or no TEE found
-constexpr int kExitUntrusted = 6;       // TLS verification failed, https without pinned cert,
-                                        // sample TEE not enabled
-
-int attestExit(const Error& error) {
-  reportError(error);
-  switch (error.code) {
-    case Code::kUnavailable:
-    case Code::kDeadlineExceeded:
-      return kExitKbsUnreachable;
-    case Code::kUnauthenticated:
-    case Code::kPermissionDenied:
-      return kExitRefused;
-    case Code::kNotFound:
-      return kExitNotFound;
-    case Code::kFailedPrecondition:
-      return kExitUntrusted;
-    default:
-      return kExitFailure;
-  }
-}
 
 struct Options {
   std::string tee = "auto";
@@ -159,18 +135,18 @@ void registerAttestCommands(CLI::App& app, Action& action) {
     action = [opts]() -> int {
       auto report_data = hexDecode(opts->report_data_hex);
       if (!report_data) {
-        return attestExit(report_data.error().addContext("--report-data"));
+        return kbsClientExit(report_data.error().addContext("--report-data"));
       }
       if (report_data->empty()) {
         report_data->assign(64, 0);
       }
       auto attester = makeAttester(*opts);
       if (!attester) {
-        return attestExit(attester.error());
+        return kbsClientExit(attester.error());
       }
       auto ev = (*attester)->evidence(*report_data);
       if (!ev) {
-        return attestExit(ev.error());
+        return kbsClientExit(ev.error());
       }
       std::fprintf(stdout, "%s\n", ev->dump().c_str());
       return kExitOk;
@@ -185,7 +161,7 @@ void registerAttestCommands(CLI::App& app, Action& action) {
     action = [opts]() -> int {
       auto session = attestToKbs(*opts);
       if (!session) {
-        return attestExit(session.error());
+        return kbsClientExit(session.error());
       }
       std::fprintf(stdout, "%s\n", session->client->token().c_str());
       return kExitOk;
@@ -203,18 +179,18 @@ void registerAttestCommands(CLI::App& app, Action& action) {
     action = [opts]() -> int {
       auto path = resourcePath(opts->uri);
       if (!path) {
-        return attestExit(path.error());
+        return kbsClientExit(path.error());
       }
       auto session = attestToKbs(*opts);
       if (!session) {
-        return attestExit(session.error());
+        return kbsClientExit(session.error());
       }
       auto secret = session->client->getResource(*path);
       if (!secret) {
-        return attestExit(secret.error());
+        return kbsClientExit(secret.error());
       }
       auto written = writeOutput(opts->out, secret->span(), 0600);
-      return written ? kExitOk : attestExit(written.error());
+      return written ? kExitOk : kbsClientExit(written.error());
     };
   });
 }

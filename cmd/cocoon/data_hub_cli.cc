@@ -48,4 +48,29 @@ Result<std::unique_ptr<attest::cdh::DataHub>> makeDataHub(const DataHubFlags& fl
   return attest::cdh::DataHub::create(std::move(config));
 }
 
+namespace {
+constexpr int kExitKbsUnreachable = 3;
+constexpr int kExitRefused = 4;
+constexpr int kExitNotFound = 5;
+constexpr int kExitUntrusted = 6;
+}  // namespace
+
+int kbsClientExit(const Error& error) {
+  reportError(error);
+  switch (error.code) {
+    case Code::kUnavailable:
+    case Code::kDeadlineExceeded:
+      return kExitKbsUnreachable;
+    case Code::kUnauthenticated:
+    case Code::kPermissionDenied:
+      return kExitRefused;
+    case Code::kNotFound:
+      return kExitNotFound;
+    case Code::kFailedPrecondition:
+      return kExitUntrusted;
+    default:
+      return kExitFailure;
+  }
+}
+
 }  // namespace cocoon::cli

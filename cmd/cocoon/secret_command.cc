@@ -16,33 +16,16 @@
 namespace cocoon::cli {
 namespace {
 
-// Exit statuses of `cocoon secret` (docs/confidential-data-hub.md), those of `cocoon
-// attest` plus the unsafe output directory.
-constexpr int kExitKbsUnreachable = 3;  // refused, reset, timed out, 5xx after the retries
-constexpr int kExitRefused = 4;         // evidence refused, policy denied, bad signature
-constexpr int kExitNotFound = 5;        // no such resource, or no TEE found
-constexpr int kExitUntrusted = 6;       // TLS, https without --kbs-cert, sample not enabled,
-                                        // --output not on tmpfs
-constexpr int kExitUnsupported = 7;     // envelope secrets, providers other than kbs
+// `cocoon secret` exits as `cocoon attest` does (kbsClientExit), plus this status
+// (docs/confidential-data-hub.md).
+constexpr int kExitUnsupported = 7;  // envelope secrets, providers other than kbs
 
 int secretExit(const Error& error) {
-  reportError(error);
-  switch (error.code) {
-    case Code::kUnavailable:
-    case Code::kDeadlineExceeded:
-      return kExitKbsUnreachable;
-    case Code::kUnauthenticated:
-    case Code::kPermissionDenied:
-      return kExitRefused;
-    case Code::kNotFound:
-      return kExitNotFound;
-    case Code::kFailedPrecondition:
-      return kExitUntrusted;
-    case Code::kUnimplemented:
-      return kExitUnsupported;
-    default:
-      return kExitFailure;
+  if (error.code == Code::kUnimplemented) {
+    reportError(error);
+    return kExitUnsupported;
   }
+  return kbsClientExit(error);
 }
 
 // The first algorithm that fits the key: RS256, ES256/384/512 by curve, EdDSA.
