@@ -47,8 +47,19 @@ TimePoint toTimePoint(const ASN1_TIME* time) {
   const chrono::sys_days date = chrono::year(tm.tm_year + 1900) /
                                 chrono::month(static_cast<unsigned>(tm.tm_mon + 1)) /
                                 chrono::day(static_cast<unsigned>(tm.tm_mday));
-  return chrono::time_point_cast<chrono::system_clock::duration>(
-      date + chrono::hours(tm.tm_hour) + chrono::minutes(tm.tm_min) + chrono::seconds(tm.tm_sec));
+  const chrono::sys_seconds at =
+      date + chrono::hours(tm.tm_hour) + chrono::minutes(tm.tm_min) + chrono::seconds(tm.tm_sec);
+  // TimePoint counts nanoseconds (years 1678-2262), ASN.1 times run from year 0 to 9999, and
+  // RFC 5280 gives 99991231235959Z to certificates that never expire: clamp rather than overflow.
+  constexpr auto kLatest = chrono::floor<chrono::seconds>(TimePoint::max());
+  constexpr auto kEarliest = chrono::ceil<chrono::seconds>(TimePoint::min());
+  if (at >= kLatest) {
+    return TimePoint::max();
+  }
+  if (at <= kEarliest) {
+    return TimePoint::min();
+  }
+  return chrono::time_point_cast<TimePoint::duration>(at);
 }
 
 // A numeric OID: at least two arcs of digits separated by single dots.

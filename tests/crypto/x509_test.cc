@@ -58,6 +58,14 @@ void expectChainError(const Result<std::vector<Certificate>, ChainError>& r, Cha
 
 // ---- Certificate ------------------------------------------------------------------------
 
+TEST(Certificate, NeverExpiringNotAfterClampsToTheLatestTime) {
+  // RFC 5280 4.1.2.5: 99991231235959Z means "no well-defined expiration date"; the year
+  // 9999 is past what a nanosecond clock holds.
+  IssuedCert cert = CertBuilder().notAfterText("99991231235959Z").build();
+  EXPECT_EQ(cert.cert.notAfter(), TimePoint::max());
+  EXPECT_EQ(cert.cert.notBefore(), kTestNow - 365 * kDay);
+}
+
 TEST(Certificate, ExposesItsFields) {
   Key key = test::generated(KeyType::kEcP384);
   IssuedCert cert = CertBuilder()

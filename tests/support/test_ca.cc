@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <utility>
 
 #include <fmt/format.h>
 #include <openssl/bn.h>
@@ -153,6 +154,10 @@ CertBuilder& CertBuilder::validity(TimePoint not_before, TimePoint not_after) {
   not_after_ = not_after;
   return *this;
 }
+CertBuilder& CertBuilder::notAfterText(std::string generalized_time) {
+  not_after_text_ = std::move(generalized_time);
+  return *this;
+}
 CertBuilder& CertBuilder::ca(bool is_ca, int path_len) {
   ca_ = is_ca;
   path_len_ = path_len;
@@ -189,8 +194,13 @@ IssuedCert CertBuilder::build() const {
   X509* issuer_x509 = issuer_ ? issuer_->cert.raw() : x509.get();
   check(X509_set_issuer_name(x509.get(), X509_get_subject_name(issuer_x509)) == 1,
         "X509_set_issuer_name");
+  TimePtr not_after = asn1Time(not_after_);
+  if (not_after_text_) {
+    check(ASN1_TIME_set_string_X509(not_after.get(), not_after_text_->c_str()) == 1,
+          "ASN1_TIME_set_string_X509");
+  }
   check(X509_set1_notBefore(x509.get(), asn1Time(not_before_).get()) == 1 &&
-            X509_set1_notAfter(x509.get(), asn1Time(not_after_).get()) == 1,
+            X509_set1_notAfter(x509.get(), not_after.get()) == 1,
         "X509_set1_notBefore/After");
   check(X509_set_pubkey(x509.get(), key.raw()) == 1, "X509_set_pubkey");
 

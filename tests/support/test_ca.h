@@ -47,6 +47,9 @@ class CertBuilder {
   CertBuilder& key(const crypto::Key& key);
   CertBuilder& keyType(crypto::KeyType type);
   CertBuilder& validity(TimePoint not_before, TimePoint not_after);
+  // notAfter as ASN.1 GeneralizedTime text, for times a TimePoint cannot hold
+  // (e.g. RFC 5280's "99991231235959Z", no expiry).
+  CertBuilder& notAfterText(std::string generalized_time);
   // basicConstraints cA, with pathLenConstraint when path_len >= 0.
   CertBuilder& ca(bool is_ca, int path_len = -1);
   // An extension whose extnValue OCTET STRING holds `value` (the extension's DER).
@@ -69,6 +72,7 @@ class CertBuilder {
   crypto::KeyType key_type_ = crypto::KeyType::kEcP256;
   TimePoint not_before_ = kTestNow - 365 * kDay;
   TimePoint not_after_ = kTestNow + 365 * kDay;
+  std::optional<std::string> not_after_text_;
   bool ca_ = false;
   int path_len_ = -1;
   struct Ext {

@@ -231,6 +231,10 @@ Result<TimePoint> parseUtcTime(std::string_view text) {
   const std::chrono::year_month_day ymd{std::chrono::year{y},
                                         std::chrono::month{static_cast<unsigned>(mo)},
                                         std::chrono::day{static_cast<unsigned>(d)}};
+  // PCS dates are recent; the bound also keeps the nanosecond TimePoint from overflowing.
+  if (y < 1970 || y > 2200) {
+    return fail(Code::kInvalidArgument, "time '{}' is outside the years 1970-2200", text);
+  }
   if (!ymd.ok() || h > 23 || mi > 59 || s > 59 || h < 0 || mi < 0 || s < 0) {
     return fail(Code::kInvalidArgument, "time '{}' is not a valid date and time", text);
   }
