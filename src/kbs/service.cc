@@ -564,8 +564,11 @@ struct KbsService::Impl {
     std::optional<Clock::time_point> expires;
     if (body.contains("expires_in")) {
       auto seconds = json::getInt(body, "expires_in");
-      if (!seconds || *seconds <= 0) {
-        return httpFail(failure(400, ErrorKind::kAdminAuth, "expires_in: positive seconds"));
+      // A hundred years keeps now + expires_in inside the nanosecond clock.
+      constexpr std::int64_t kLongest = 100LL * 366 * 24 * 60 * 60;
+      if (!seconds || *seconds <= 0 || *seconds > kLongest) {
+        return httpFail(
+            failure(400, ErrorKind::kAdminAuth, "expires_in: positive seconds, at most 100 years"));
       }
       expires = options.clock() + std::chrono::seconds(*seconds);
     }

@@ -56,6 +56,10 @@ TEST(TokenResponse, ReadsTokenOrAccessTokenAndExpiry) {
   ASSERT_TRUE(b) << b.error().toString();
   EXPECT_EQ(b->token, "xyz");
   EXPECT_EQ(b->expires_in, seconds(60));
+  // "forever" is held to a day: added to the steady clock's now, it must not overflow.
+  auto c = parseTokenResponse(R"({"token":"abc","expires_in":9223372036854775807})", seconds(60));
+  ASSERT_TRUE(c) << c.error().toString();
+  EXPECT_EQ(c->expires_in, seconds(86400));
 }
 
 TEST(TokenResponse, RejectsMissingOrUnusableTokens) {

@@ -175,6 +175,22 @@ TEST_F(KbsFlow, AdminCallsNeedTheAdminKey) {
   EXPECT_EQ(setResource(*kbs, "a/../c", "x").status, 400);
 }
 
+TEST_F(KbsFlow, ReferenceValueLifetimesMustBeReasonable) {
+  auto kbs = start(config());
+  ASSERT_TRUE(kbs);
+  auto set = [&](const std::string& body) {
+    return call("POST", url(*kbs) + "/kbs/v0/reference-value/mr", body,
+                {{"Authorization", "Bearer " + adminToken(*admin_)}});
+  };
+  EXPECT_EQ(set(R"({"values":["aa"],"expires_in":3600})").status, 200);
+  for (const char* bad : {R"({"values":["aa"],"expires_in":0})",
+                          R"({"values":["aa"],"expires_in":9223372036854775807})"}) {
+    auto answer = set(bad);
+    EXPECT_EQ(answer.status, 400) << bad;
+    EXPECT_NE(answer.body.find("expires_in"), std::string::npos) << answer.body;
+  }
+}
+
 TEST_F(KbsFlow, RefusesAnotherSessionsNonceAndEvidenceBoundToAnotherKey) {
   auto kbs = start(config());
   ASSERT_TRUE(kbs);

@@ -163,7 +163,10 @@ Result<TokenResponse> parseTokenResponse(std::string_view body,
     if (seconds <= 0) {
       return fail(Code::kInvalidArgument, "token expires_in must be positive, found {}", seconds);
     }
-    out.expires_in = std::chrono::seconds(seconds);
+    // A registry may say "forever"; asking again after a day costs one request, while a
+    // lifetime past what the steady clock holds would overflow when added to now.
+    constexpr std::int64_t kLongestLifetime = 24 * 60 * 60;
+    out.expires_in = std::chrono::seconds(std::min(seconds, kLongestLifetime));
   }
   return out;
 }
