@@ -19,25 +19,10 @@ cocoon=$build/cmd/cocoon
 kbs_bin=$build/cmd/cocoon-kbs
 work=$(mktemp -d)
 shm=$(mktemp -d /dev/shm/cocoon-cdh-XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$work" "$shm"
-}
-trap cleanup EXIT
-step() { printf '\n== %s ==\n' "$*"; }
+source "$src/tests/integration/lib.sh"
+remove_shm() { rm -rf "$shm"; }
+lib_cleanup_hooks+=(remove_shm)
 die() { echo "encrypted_image_via_kbs: $*" >&2; exit 1; }
-# Waits for PATTERN in FILE (a peer's log) and prints the match.
-wait_for() {
-  local file=$1 pattern=$2
-  for _ in $(seq 1 300); do
-    if m=$(grep -oE "$pattern" "$file" 2>/dev/null | head -1) && [ -n "$m" ]; then
-      echo "$m"; return 0
-    fi
-    sleep 0.1
-  done
-  echo "timed out waiting for /$pattern/ in $file:" >&2; cat "$file" >&2; return 1
-}
 # Runs "$@", expecting exit status $1 and stderr containing $2.
 expect_fail() {
   local want=$1 text=$2; shift 2
@@ -54,28 +39,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 step "1. owner: cocoon-kbs (development mode) and a registry"
-"$cocoon" key generate --type ed25519 --out "$work/admin.pem"
-"$cocoon" key public "$work/admin.pem" > "$work/admin.pub"
-"$kbs_bin" --listen 127.0.0.1:0 --data-dir "$work/kbs" --admin-pubkey "$work/admin.pub" \
-  --allow-sample > "$work/kbs.log" 2>&1 &
-pids+=($!)
-url=$(wait_for "$work/kbs.log" 'listening on http://127\.0\.0\.1:[0-9]+' | sed 's/listening on //')
-cat > "$work/registry.yml" <<YML
-version: 0.1
-log:
-  level: info
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $work/registry
-http:
-  addr: 127.0.0.1:0
-YML
-docker-registry serve "$work/registry.yml" > "$work/registry.log" 2>&1 &
-pids+=($!)
-host=$(wait_for "$work/registry.log" 'listening on 127\.0\.0\.1:[0-9]+' | sed 's/listening on //')
-printf '[[registry]]\nlocation = "%s"\ninsecure = true\n' "$host" > "$work/registries.conf"
+start_kbs
+url=$kbs_url
+start_registry
+host=$registry
 export CONTAINERS_REGISTRIES_CONF=$work/registries.conf
 echo "cocoon-kbs at $url, registry at $host"
 

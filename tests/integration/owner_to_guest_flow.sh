@@ -17,25 +17,9 @@ src=${2:?usage: owner_to_guest_flow.sh BUILD_DIR SOURCE_DIR}
 cocoon=$build/cmd/cocoon
 kbs_bin=$build/cmd/cocoon-kbs
 work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  "$cocoon" image rm-bundle "$work/bundle" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-step() { printf '\n== %s ==\n' "$*"; }
-# Waits for "PATTERN" in FILE (a peer's log) and prints the match's first group.
-wait_for() {
-  local file=$1 pattern=$2
-  for _ in $(seq 1 300); do
-    if m=$(grep -oE "$pattern" "$file" 2>/dev/null | head -1) && [ -n "$m" ]; then
-      echo "$m"; return 0
-    fi
-    sleep 0.1
-  done
-  echo "timed out waiting for /$pattern/ in $file:" >&2; cat "$file" >&2; return 1
-}
+source "$src/tests/integration/lib.sh"
+remove_bundle() { "$cocoon" image rm-bundle "$work/bundle" 2>/dev/null; }
+lib_cleanup_hooks+=(remove_bundle)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "owner_to_guest_flow: needs root (overlayfs mounts, device nodes); skipped"
@@ -43,12 +27,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 step "1. owner: admin key, cocoon-kbs (development mode), an image key stored in it"
-"$cocoon" key generate --type ed25519 --out "$work/admin.pem"
-"$cocoon" key public "$work/admin.pem" > "$work/admin.pub"
-"$kbs_bin" --listen 127.0.0.1:0 --data-dir "$work/kbs" --admin-pubkey "$work/admin.pub" \
-  --allow-sample > "$work/kbs.log" 2>&1 &
-pids+=($!)
-url=$(wait_for "$work/kbs.log" 'listening on http://127\.0\.0\.1:[0-9]+' | sed 's/listening on //')
+start_kbs
+url=$kbs_url
 echo "cocoon-kbs at $url"
 head -c 32 /dev/urandom > "$work/image.key"
 "$cocoon" kbs set-resource --url "$url" --admin-key "$work/admin.pem" default/image-key/app \
@@ -66,23 +46,9 @@ echo "the key the guest decrypted is the one the owner stored"
 
 step "3. guest: pull an image from a registry into an OCI bundle"
 "$src/tests/image/make_test_image.sh" "$work/layout" app >/dev/null
-cat > "$work/registry.yml" <<YML
-version: 0.1
-log:
-  level: info
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $work/registry
-http:
-  addr: 127.0.0.1:0
-YML
-docker-registry serve "$work/registry.yml" > "$work/registry.log" 2>&1 &
-pids+=($!)
-host=$(wait_for "$work/registry.log" 'listening on 127\.0\.0\.1:[0-9]+' | sed 's/listening on //')
+start_registry
+host=$registry
 skopeo copy --quiet --dest-tls-verify=false "oci:$work/layout:app" "docker://$host/demo/app:v1"
-printf '[[registry]]\nlocation = "%s"\ninsecure = true\n' "$host" > "$work/registries.conf"
 CONTAINERS_REGISTRIES_CONF=$work/registries.conf COCOON_STORE=$work/store \
   "$cocoon" image pull "$host/demo/app:v1" --dest "$work/bundle"
 umoci unpack --image "$work/layout:app" "$work/umoci" >/dev/null

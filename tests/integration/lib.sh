@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: Apache-2.0
+# Shared by the integration scripts and scripts/demo: starting the real peers (cocoon-kbs,
+# docker-registry) on kernel-chosen loopback ports, waiting on their logs, and stopping
+# everything on exit. Source it after setting: cocoon, kbs_bin (binaries) and work (a
+# fresh temp dir that cleanup removes).
+#   lib_cleanup_hooks+=(fn)   functions run first by the EXIT trap (e.g. unmount a bundle)
+
+pids=()
+lib_cleanup_hooks=()
+lib_cleanup() {
+  local hook p
+  for hook in "${lib_cleanup_hooks[@]}"; do "$hook" || true; done
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap lib_cleanup EXIT
+
+step() { printf '\n== %s ==\n' "$*"; }
+
+# wait_for FILE PATTERN: waits (30 s at most) for the extended regex PATTERN in FILE (a
+# peer's log) and prints the first match.
+wait_for() {
+  local file=$1 pattern=$2 m
+  for _ in $(seq 1 300); do
+    if m=$(grep -oE "$pattern" "$file" 2>/dev/null | head -1) && [ -n "$m" ]; then
+      echo "$m"; return 0
+    fi
+    sleep 0.1
+  done
+  echo "timed out waiting for /$pattern/ in $file:" >&2; cat "$file" >&2; return 1
+}
+
+# start_kbs: an admin key pair ($work/admin.pem, admin.pub) and cocoon-kbs in development
+# mode (sample evidence accepted) on a free port; sets kbs_url. Extra arguments go to
+# cocoon-kbs.
+start_kbs() {
+  "$cocoon" key generate --type ed25519 --out "$work/admin.pem"
+  "$cocoon" key public "$work/admin.pem" > "$work/admin.pub"
+  "$kbs_bin" --listen 127.0.0.1:0 --data-dir "$work/kbs" --admin-pubkey "$work/admin.pub" \
+    --allow-sample "$@" > "$work/kbs.log" 2>&1 &
+  pids+=($!)
+  kbs_url=$(wait_for "$work/kbs.log" 'listening on http://127\.0\.0\.1:[0-9]+' | sed 's/listening on //')
+}
+
+# start_registry [ADDRESS]: Debian's docker-registry on ADDRESS (default 127.0.0.1:0, a free
+# port) with storage under $work/registry; sets registry (host:port) and writes
+# $work/registries.conf that marks it insecure (plain http).
+start_registry() {
+  local address=${1:-127.0.0.1:0}
+  cat > "$work/registry.yml" <<YML
+version: 0.1
+log:
+  level: info
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $work/registry
+http:
+  addr: $address
+YML
+  docker-registry serve "$work/registry.yml" > "$work/registry.log" 2>&1 &
+  pids+=($!)
+  registry=$(wait_for "$work/registry.log" 'listening on [0-9.]+:[0-9]+' | sed 's/listening on //')
+  printf '[[registry]]\nlocation = "%s"\ninsecure = true\n' "$registry" > "$work/registries.conf"
+}
