@@ -2,7 +2,11 @@
 // Runtime config parsing, defaults and lookup.
 #include "runtime/config/config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
+#include <charconv>
 #include <initializer_list>
 #include <limits>
 
@@ -143,12 +147,55 @@ Status parseKbsAndPolicy(const toml::table& root, const std::filesystem::path& b
   return okStatus();
 }
 
-Status parseSandboxAndTimeouts(const toml::table& root, RuntimeConfig& c) {
+// "ADDRESS:PORT" of a forward; `side` names it in errors.
+Status parseEndpoint(std::string_view text, std::string_view side, std::string_view whole,
+                     std::string& address, std::uint16_t& port) {
+  const std::size_t colon = text.rfind(':');
+  const std::string_view host = colon == std::string_view::npos ? "" : text.substr(0, colon);
+  in_addr parsed{};
+  if (host.empty() || ::inet_pton(AF_INET, std::string(host).c_str(), &parsed) != 1) {
+    return fail(Code::kInvalidArgument,
+                "forward \"{}\": the {} side \"{}\" is not IPV4_ADDRESS:PORT", whole, side, text);
+  }
+  const std::string_view digits = text.substr(colon + 1);
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || value == 0 ||
+      value > 65535) {
+    return fail(Code::kInvalidArgument, "forward \"{}\": the {} port \"{}\" is not 1..65535", whole,
+                side, digits);
+  }
+  address = std::string(host);
+  port = static_cast<std::uint16_t>(value);
+  return okStatus();
+}
+
+Status parseSandboxAndTimeouts(const toml::table& root, const std::filesystem::path& base,
+                               RuntimeConfig& c) {
   COCOON_ASSIGN_OR_RETURN(const toml::table* sandbox,
-                          section(root, "sandbox", {"scratch_disk_mib"}));
-  COCOON_ASSIGN_OR_RETURN(c.sandbox.scratch_disk_mib,
-                          getNumber(*sandbox, "scratch_disk_mib", c.sandbox.scratch_disk_mib, 0,
-                                    std::int64_t{1} << 24));
+                          section(root, "sandbox",
+                                  {"backend", "scratch_disk_mib", "oci_runtime", "agent_binary",
+                                   "agent_config", "permissive_policy", "guest_forwards"}));
+  SandboxConfig& s = c.sandbox;
+  COCOON_ASSIGN_OR_RETURN(s.backend, getChoice(*sandbox, "backend", s.backend, {"vm", "process"}));
+  COCOON_ASSIGN_OR_RETURN(
+      s.scratch_disk_mib,
+      getNumber(*sandbox, "scratch_disk_mib", s.scratch_disk_mib, 0, std::int64_t{1} << 24));
+  COCOON_ASSIGN_OR_RETURN(s.oci_runtime, getPath(*sandbox, "oci_runtime", s.oci_runtime, base));
+  COCOON_ASSIGN_OR_RETURN(s.agent_binary, getPath(*sandbox, "agent_binary", s.agent_binary, base));
+  COCOON_ASSIGN_OR_RETURN(s.agent_config, getPath(*sandbox, "agent_config", s.agent_config, base));
+  COCOON_ASSIGN_OR_RETURN(s.permissive_policy,
+                          getBool(*sandbox, "permissive_policy", s.permissive_policy));
+  COCOON_ASSIGN_OR_RETURN(std::vector<std::string> forwards,
+                          getStringArray(*sandbox, "guest_forwards", {}));
+  for (const std::string& text : forwards) {
+    auto forward = parseForward(text);
+    if (!forward) {
+      return fail(Code::kInvalidArgument, "{}key \"guest_forwards\": {}",
+                  where(*sandbox, "guest_forwards"), forward.error().message);
+    }
+    s.guest_forwards.push_back(std::move(*forward));
+  }
   COCOON_ASSIGN_OR_RETURN(
       const toml::table* t,
       section(root, "timeouts", {"boot", "create_container", "image_pull", "shutdown"}));
@@ -162,6 +209,18 @@ Status parseSandboxAndTimeouts(const toml::table& root, RuntimeConfig& c) {
 }
 
 }  // namespace
+
+Result<ForwardConfig> parseForward(std::string_view text) {
+  const std::size_t eq = text.find('=');
+  if (eq == std::string_view::npos) {
+    return fail(Code::kInvalidArgument,
+                "forward \"{}\" is not GUEST_ADDRESS:PORT=HOST_ADDRESS:PORT (no '=')", text);
+  }
+  ForwardConfig f;
+  COCOON_TRY(parseEndpoint(text.substr(0, eq), "guest", text, f.guest_address, f.guest_port));
+  COCOON_TRY(parseEndpoint(text.substr(eq + 1), "host", text, f.host_address, f.host_port));
+  return f;
+}
 
 RuntimeConfig defaultRuntimeConfig(const std::filesystem::path& base_dir) {
   RuntimeConfig c;
@@ -179,7 +238,7 @@ Result<RuntimeConfig> parseRuntimeConfig(const toml::table& table,
   COCOON_TRY(parseHypervisor(table, base_dir, c.hypervisor));
   COCOON_TRY(parseTee(table, base_dir, c.tee));
   COCOON_TRY(parseKbsAndPolicy(table, base_dir, c));
-  COCOON_TRY(parseSandboxAndTimeouts(table, c));
+  COCOON_TRY(parseSandboxAndTimeouts(table, base_dir, c));
   return c;
 }
 

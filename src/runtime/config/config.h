@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "common/toml.h"
@@ -65,10 +66,38 @@ struct PolicyConfig {
   std::filesystem::path image;  // containers-policy.json for the guest's image pulls
 };
 
+// One guest network forward, written "GUEST_ADDRESS:PORT=HOST_ADDRESS:PORT" in the file
+// (e.g. "10.0.2.100:5000=127.0.0.1:5000"): guest connections to the first are relayed to
+// the second on the host.
+struct ForwardConfig {
+  std::string guest_address;
+  std::uint16_t guest_port = 0;
+  std::string host_address;
+  std::uint16_t host_port = 0;
+};
+
 // [sandbox]
 struct SandboxConfig {
+  // "vm": a (confidential) VM per sandbox; "process": cocoon-agent as a host process,
+  // no isolation (development only).
+  std::string backend = "vm";
   std::uint64_t scratch_disk_mib = 10240;  // the guest's encrypted image store
+  // process backend: the OCI runtime cocoon-agent runs containers with.
+  std::filesystem::path oci_runtime = "/usr/bin/crun";
+  // process backend: the cocoon-agent binary; empty: next to the running binary, then PATH.
+  std::filesystem::path agent_binary;
+  // process backend: the agent's own config file (--config); empty: none.
+  std::filesystem::path agent_config;
+  // process backend: start the agent with --permissive-policy instead of [policy] agent or
+  // its confidential default (development only).
+  bool permissive_policy = false;
+  // Guest network forwards of every sandbox (vm backend: QEMU user networking guestfwd).
+  std::vector<ForwardConfig> guest_forwards;
 };
+
+// Parses "GUEST_ADDRESS:PORT=HOST_ADDRESS:PORT" (IPv4 addresses, ports 1..65535).
+// Errors: kInvalidArgument naming the text and the part that is wrong.
+Result<ForwardConfig> parseForward(std::string_view text);
 
 // [timeouts], all in seconds in the file.
 struct TimeoutConfig {
@@ -97,8 +126,9 @@ RuntimeConfig defaultRuntimeConfig(const std::filesystem::path& base_dir);
 // Errors (kInvalidArgument, naming file, line, key, expected and found): an unknown
 // table or key, a value of the wrong type or out of range (memory_mib 64..1048576, vcpus
 // 1..255, cbitpos 1..63, reduced_phys_bits 0..63, scratch_disk_mib 0..16777216, timeouts
-// 1..86400, qgs_port 1..4294967295), an unknown machine/accel/tee kind, a kbs.url that
-// is not http(s)://, a kbs.cert without kbs.url.
+// 1..86400, qgs_port 1..4294967295), an unknown machine/accel/tee kind or sandbox
+// backend, a guest_forwards entry parseForward rejects, a kbs.url that is not http(s)://,
+// a kbs.cert without kbs.url.
 Result<RuntimeConfig> parseRuntimeConfig(const toml::table& table,
                                          const std::filesystem::path& base_dir);
 

@@ -43,7 +43,13 @@ agent = "agent-policy.rego"
 image = "/etc/containers/policy.json"
 
 [sandbox]
+backend = "process"
 scratch_disk_mib = 2048
+oci_runtime = "/usr/sbin/runc"
+agent_binary = "bin/cocoon-agent"
+agent_config = "/etc/cocoon/agent.toml"
+permissive_policy = true
+guest_forwards = ["10.0.2.100:5000=127.0.0.1:41234"]
 
 [timeouts]
 boot = 30
@@ -72,6 +78,11 @@ TEST(RuntimeConfig, DefaultsPointAtTheInstallPrefix) {
   EXPECT_FALSE(c->tee.cbitpos);
   EXPECT_EQ(c->kbs.url, "");
   EXPECT_EQ(c->sandbox.scratch_disk_mib, 10240U);
+  EXPECT_EQ(c->sandbox.backend, "vm");
+  EXPECT_EQ(c->sandbox.oci_runtime, "/usr/bin/crun");
+  EXPECT_EQ(c->sandbox.agent_binary, "");
+  EXPECT_FALSE(c->sandbox.permissive_policy);
+  EXPECT_TRUE(c->sandbox.guest_forwards.empty());
   EXPECT_EQ(c->timeouts.create_container, std::chrono::seconds(60));
   EXPECT_EQ(c->timeouts.image_pull, std::chrono::seconds(1200));
 }
@@ -100,6 +111,16 @@ TEST(RuntimeConfig, ReadsEveryKeyAndResolvesRelativePaths) {
   EXPECT_EQ(c->policy.agent, "/etc/cocoon/agent-policy.rego");
   EXPECT_EQ(c->policy.image, "/etc/containers/policy.json");
   EXPECT_EQ(c->sandbox.scratch_disk_mib, 2048U);
+  EXPECT_EQ(c->sandbox.backend, "process");
+  EXPECT_EQ(c->sandbox.oci_runtime, "/usr/sbin/runc");
+  EXPECT_EQ(c->sandbox.agent_binary, "/etc/cocoon/bin/cocoon-agent");
+  EXPECT_EQ(c->sandbox.agent_config, "/etc/cocoon/agent.toml");
+  EXPECT_TRUE(c->sandbox.permissive_policy);
+  ASSERT_EQ(c->sandbox.guest_forwards.size(), 1U);
+  EXPECT_EQ(c->sandbox.guest_forwards[0].guest_address, "10.0.2.100");
+  EXPECT_EQ(c->sandbox.guest_forwards[0].guest_port, 5000U);
+  EXPECT_EQ(c->sandbox.guest_forwards[0].host_address, "127.0.0.1");
+  EXPECT_EQ(c->sandbox.guest_forwards[0].host_port, 41234U);
   EXPECT_EQ(c->timeouts.boot, std::chrono::seconds(30));
   EXPECT_EQ(c->timeouts.shutdown, std::chrono::seconds(5));
 }
@@ -127,6 +148,31 @@ TEST(RuntimeConfig, RejectsBadValuesWithTheirLine) {
               "config.toml:2: key \"url\": \"kbs.example\" is not an http:// or https:// URL");
   expectError(parse("[kbs]\ncert = \"ca.pem\"\n"), Code::kInvalidArgument,
               "config.toml:2: key \"cert\": [kbs] has a cert but no url");
+}
+
+TEST(RuntimeConfig, RejectsBadSandboxValues) {
+  expectError(parse("[sandbox]\nbackend = \"docker\"\n"), Code::kInvalidArgument,
+              "config.toml:2: key \"backend\": \"docker\" is not one of vm, process");
+  expectError(parse("[sandbox]\npermissive_policy = \"yes\"\n"), Code::kInvalidArgument,
+              "permissive_policy");
+  expectError(parse("[sandbox]\nguest_forwards = [\"10.0.2.100:5000\"]\n"), Code::kInvalidArgument,
+              "config.toml:2: key \"guest_forwards\": forward \"10.0.2.100:5000\" is not "
+              "GUEST_ADDRESS:PORT=HOST_ADDRESS:PORT (no '=')");
+}
+
+TEST(ParseForward, NamesTheWrongSide) {
+  auto ok = parseForward("10.0.2.100:80=127.0.0.1:65535");
+  ASSERT_TRUE(ok) << ok.error().toString();
+  EXPECT_EQ(ok->host_port, 65535U);
+  expectError(parseForward("registry:80=127.0.0.1:5000"), Code::kInvalidArgument,
+              "forward \"registry:80=127.0.0.1:5000\": the guest side \"registry:80\" is not "
+              "IPV4_ADDRESS:PORT");
+  expectError(parseForward("10.0.2.100:80=127.0.0.1:0"), Code::kInvalidArgument,
+              "the host port \"0\" is not 1..65535");
+  expectError(parseForward("10.0.2.100:80=127.0.0.1:65536"), Code::kInvalidArgument,
+              "the host port \"65536\" is not 1..65535");
+  expectError(parseForward("10.0.2.100:8x=127.0.0.1:1"), Code::kInvalidArgument,
+              "the guest port \"8x\" is not 1..65535");
 }
 
 TEST(RuntimeConfig, LookupPrefersTheEnvironmentThenTheBinaryDirectory) {
