@@ -227,7 +227,11 @@ struct AgentService::Impl {
       if (std::filesystem::exists(bundle)) {
         return fail(Code::kAlreadyExists, "bundle of container {} exists (removal pending?)", id);
       }
-      COCOON_TRY(pullIntoBundle(pull, bundle, pull_options));
+      if (options.pull) {
+        COCOON_TRY(options.pull(pull, bundle));
+      } else {
+        COCOON_TRY(pullIntoBundle(pull, bundle, pull_options));
+      }
       return writeMergedSpec(bundle, req.oci(), mergeOptions(id));
     });
     if (prepared) {
@@ -504,23 +508,65 @@ struct AgentService::Impl {
     co_return resp;
   }
 
-  // Registers `method`; AgentService methods go through the policy first.
+  // Adds `method` to the handler table; AgentService methods go through the policy first.
   template <class Req, class Resp>
-  Status add(ttrpc::Server& server, const char* service, const char* name,
-             awaitable<Result<Resp>> (Impl::*method)(const Req&)) {
+  void add(const char* service, const char* name,
+           awaitable<Result<Resp>> (Impl::*method)(const Req&)) {
     const bool checked = std::string_view(service) == kAgentServiceName;
-    return server.registerTyped<Req, Resp>(
-        service, name,
-        [this, name, method, checked](const Req& req,
-                                      const ttrpc::Request&) -> awaitable<Result<Resp>> {
-          if (checked) {
-            if (auto s = checkPolicy(name, req); !s) {
-              co_return fail(std::move(s).error());
-            }
-          }
-          co_return co_await (this->*method)(req);
-        });
+    handlers.push_back({service, name,
+                        [this, name, method,
+                         checked](const ttrpc::Request& request) -> awaitable<Result<std::string>> {
+                          Req req;
+                          if (!req.ParseFromString(request.payload)) {
+                            co_return fail(Code::kInvalidArgument,
+                                           "undecodable {} payload ({} bytes)", req.GetTypeName(),
+                                           request.payload.size());
+                          }
+                          if (checked) {
+                            if (auto s = checkPolicy(name, req); !s) {
+                              co_return fail(std::move(s).error());
+                            }
+                          }
+                          Result<Resp> resp = co_await (this->*method)(req);
+                          if (!resp) {
+                            co_return fail(std::move(resp).error());
+                          }
+                          co_return resp->SerializeAsString();
+                        }});
   }
+
+  void addAll() {
+    const char* a = kAgentServiceName;
+    add(a, "CreateSandbox", &Impl::createSandbox);
+    add(a, "DestroySandbox", &Impl::destroySandbox);
+    add(a, "CreateContainer", &Impl::createContainer);
+    add(a, "StartContainer", &Impl::startContainer);
+    add(a, "RemoveContainer", &Impl::removeContainer);
+    add(a, "ExecProcess", &Impl::execProcess);
+    add(a, "SignalProcess", &Impl::signalProcess);
+    add(a, "WaitProcess", &Impl::waitProcess);
+    add(a, "UpdateContainer", &Impl::updateContainer);
+    add(a, "StatsContainer", &Impl::statsContainer);
+    add(a, "PauseContainer", &Impl::pauseContainer);
+    add(a, "ResumeContainer", &Impl::resumeContainer);
+    add(a, "WriteStdin", &Impl::writeStdin);
+    add(a, "ReadStdout", &Impl::readStdout);
+    add(a, "ReadStderr", &Impl::readStderr);
+    add(a, "CloseStdin", &Impl::closeStdin);
+    add(a, "TtyWinResize", &Impl::ttyWinResize);
+    add(a, "GetGuestDetails", &Impl::getGuestDetails);
+    add(a, "SetPolicy", &Impl::setPolicy);
+    add(kHealthServiceName, "Check", &Impl::check);
+    add(kHealthServiceName, "Version", &Impl::version);
+  }
+
+  struct Method {
+    std::string service;
+    std::string name;
+    ttrpc::Handler handler;
+  };
+  // Filled once by create(); read-only afterwards, so calls need no lock.
+  std::vector<Method> handlers;
 };
 
 AgentService::AgentService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -536,6 +582,7 @@ Result<std::unique_ptr<AgentService>> AgentService::create(Supervisor& superviso
   const AgentConfig& config = impl->options.config;
   COCOON_TRY(createDirectories(config.state_dir / "containers"));
   COCOON_ASSIGN_OR_RETURN(impl->pull_options, makeGuestPullOptions(config));
+  impl->addAll();
   return std::unique_ptr<AgentService>(new AgentService(std::move(impl)));
 }
 
@@ -548,30 +595,20 @@ std::filesystem::path AgentService::bundleDir(const std::string& container_id) c
 }
 
 Status AgentService::registerOn(ttrpc::Server& server) {
-  Impl& i = *impl_;
-  const char* a = kAgentServiceName;
-  COCOON_TRY(i.add(server, a, "CreateSandbox", &Impl::createSandbox));
-  COCOON_TRY(i.add(server, a, "DestroySandbox", &Impl::destroySandbox));
-  COCOON_TRY(i.add(server, a, "CreateContainer", &Impl::createContainer));
-  COCOON_TRY(i.add(server, a, "StartContainer", &Impl::startContainer));
-  COCOON_TRY(i.add(server, a, "RemoveContainer", &Impl::removeContainer));
-  COCOON_TRY(i.add(server, a, "ExecProcess", &Impl::execProcess));
-  COCOON_TRY(i.add(server, a, "SignalProcess", &Impl::signalProcess));
-  COCOON_TRY(i.add(server, a, "WaitProcess", &Impl::waitProcess));
-  COCOON_TRY(i.add(server, a, "UpdateContainer", &Impl::updateContainer));
-  COCOON_TRY(i.add(server, a, "StatsContainer", &Impl::statsContainer));
-  COCOON_TRY(i.add(server, a, "PauseContainer", &Impl::pauseContainer));
-  COCOON_TRY(i.add(server, a, "ResumeContainer", &Impl::resumeContainer));
-  COCOON_TRY(i.add(server, a, "WriteStdin", &Impl::writeStdin));
-  COCOON_TRY(i.add(server, a, "ReadStdout", &Impl::readStdout));
-  COCOON_TRY(i.add(server, a, "ReadStderr", &Impl::readStderr));
-  COCOON_TRY(i.add(server, a, "CloseStdin", &Impl::closeStdin));
-  COCOON_TRY(i.add(server, a, "TtyWinResize", &Impl::ttyWinResize));
-  COCOON_TRY(i.add(server, a, "GetGuestDetails", &Impl::getGuestDetails));
-  COCOON_TRY(i.add(server, a, "SetPolicy", &Impl::setPolicy));
-  COCOON_TRY(i.add(server, kHealthServiceName, "Check", &Impl::check));
-  COCOON_TRY(i.add(server, kHealthServiceName, "Version", &Impl::version));
+  for (const Impl::Method& method : impl_->handlers) {
+    COCOON_TRY(server.registerMethod(method.service, method.name, method.handler));
+  }
   return okStatus();
+}
+
+asio::awaitable<Result<std::string>> AgentService::call(const ttrpc::Request& request) {
+  for (const Impl::Method& method : impl_->handlers) {
+    if (method.service == request.service && method.name == request.method) {
+      co_return co_await method.handler(request);
+    }
+  }
+  co_return fail(Code::kUnimplemented, "{}/{}: not served", request.service.substr(0, 64),
+                 request.method.substr(0, 64));
 }
 
 }  // namespace cocoon::agent

@@ -18,6 +18,7 @@
 
 #include "agent/config.h"
 #include "agent/container/supervisor.h"
+#include "agent/guest_pull.h"
 #include "agent/policy/agent_policy.h"
 #include "common/result.h"
 #include "ttrpc/server.h"
@@ -40,6 +41,10 @@ struct AgentServiceOptions {
   // Called once DestroySandbox has removed every container, on a server thread: the
   // binary stops the server and, as PID 1, powers off. Optional.
   std::function<void()> on_destroy_sandbox;
+  // How CreateContainer fills a bundle (rootfs/ and the image's config.json) from a guest
+  // pull, on the blocking pool. Empty: pullIntoBundle with the options made from `config`
+  // (the real registry pull). Tests and the request fuzzer set a stub that needs no network.
+  std::function<Status(const GuestPullRequest&, const std::filesystem::path& bundle)> pull;
 };
 
 // Handlers run concurrently on the ttrpc server's threads; the service is thread-safe.
@@ -68,6 +73,12 @@ class AgentService {
   // Registers every method of grpc.AgentService and grpc.Health on `server`.
   // Errors: those of ttrpc::Server::registerMethod (kFailedPrecondition after start()).
   Status registerOn(ttrpc::Server& server);
+
+  // Runs one request through the path the server runs it on (decode, policy, validation,
+  // handler) without a transport: for the request fuzzer and in-process callers. The
+  // answer is the serialized response message. Errors: kUnimplemented "<service>/<method>"
+  // for a method not served; otherwise those of the method (see above).
+  boost::asio::awaitable<Result<std::string>> call(const ttrpc::Request& request);
 
   // The id of the policy in force (it changes with SetPolicy).
   std::string policyId() const;

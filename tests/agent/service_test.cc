@@ -45,6 +45,7 @@ class AgentServiceTest : public ::testing::Test {
     options.config.image.insecure_registries = {"127.0.0.1:1"};
     options.version = "9.9.9";
     options.on_destroy_sandbox = [this] { destroyed_ = true; };
+    options.pull = pull_;
     auto service = AgentService::create(fake_, std::move(*policy), std::move(options));
     ASSERT_TRUE(service) << service.error().toString();
     service_ = std::move(*service);
@@ -87,6 +88,7 @@ class AgentServiceTest : public ::testing::Test {
   }
 
   test::FakeSupervisor fake_;
+  std::function<Status(const GuestPullRequest&, const std::filesystem::path&)> pull_;
   std::unique_ptr<TempDir> dir_;
   std::unique_ptr<AgentService> service_;
   std::unique_ptr<ttrpc::Server> server_;
@@ -96,6 +98,29 @@ class AgentServiceTest : public ::testing::Test {
   std::unique_ptr<ttrpc::Client> client_;
   std::atomic<bool> destroyed_{false};
 };
+
+// What a pulled image leaves in its bundle.
+Status stubPull(const GuestPullRequest&, const std::filesystem::path& bundle) {
+  COCOON_TRY(createDirectories(bundle / "rootfs"));
+  return writeFileAtomic(
+      bundle / "config.json",
+      asBytes(std::string_view(R"({"ociVersion":"1.0.2","process":{"args":["/bin/sh"],)"
+                               R"("env":["PATH=/bin"],"cwd":"/"},"root":{"path":"rootfs"}})")));
+}
+
+grpc::CreateContainerRequest createRequest(const std::string& id) {
+  grpc::CreateContainerRequest req;
+  req.set_container_id(id);
+  grpc::Storage* storage = req.add_storages();
+  storage->set_driver("image_guest_pull");
+  storage->set_source("127.0.0.1:1/test/busybox:v1");
+  req.mutable_oci()->mutable_process()->add_args("echo");
+  req.mutable_oci()->mutable_process()->add_args("hi");
+  for (const char* type : {"mount", "ipc", "uts", "pid"}) {
+    req.mutable_oci()->mutable_linux()->add_namespaces()->set_type(type);
+  }
+  return req;
+}
 
 grpc::ExecProcessRequest execRequest() {
   grpc::ExecProcessRequest req;
@@ -233,6 +258,62 @@ TEST_F(AgentServiceTest, CreateContainerRefusesHostMountsBeforePulling) {
   expectError(call("CreateContainer", req), Code::kInvalidArgument, "no image_guest_pull");
   EXPECT_TRUE(fake_.calls().empty());
   EXPECT_FALSE(std::filesystem::exists(service_->bundleDir("c2")));
+}
+
+TEST_F(AgentServiceTest, CreateContainerMergesTheRequestIntoThePulledSpec) {
+  std::vector<std::string> pulled;
+  pull_ = [&](const GuestPullRequest& req, const std::filesystem::path& bundle) {
+    pulled.push_back(req.image);
+    return stubPull(req, bundle);
+  };
+  startWith(policy::confidentialDefaultPolicyText());
+  ASSERT_TRUE(call("CreateContainer", createRequest("c2")));
+  EXPECT_EQ(pulled, std::vector<std::string>{"127.0.0.1:1/test/busybox:v1"});
+  auto text = readTextFile(service_->bundleDir("c2") / "config.json", 1 << 20);
+  ASSERT_TRUE(text) << text.error().toString();
+  auto spec = json::parseJson(*text);
+  ASSERT_TRUE(spec);
+  EXPECT_EQ((*spec)["process"]["args"], json::Json::array({"echo", "hi"}));
+  const auto calls = fake_.calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].name, "createContainer");
+  EXPECT_EQ(calls[0].detail, service_->bundleDir("c2").string());
+  expectError(call("CreateContainer", createRequest("c2")), Code::kAlreadyExists, "c2");
+}
+
+TEST_F(AgentServiceTest, FailedPullLeavesNoBundle) {
+  pull_ = [](const GuestPullRequest& req, const std::filesystem::path& bundle) -> Status {
+    COCOON_TRY(stubPull(req, bundle));
+    return fail(Code::kPermissionDenied, "layer key withheld");
+  };
+  startWith(policy::confidentialDefaultPolicyText());
+  expectError(call("CreateContainer", createRequest("c2")), Code::kPermissionDenied,
+              "layer key withheld");
+  EXPECT_FALSE(std::filesystem::exists(service_->bundleDir("c2")));
+  EXPECT_TRUE(fake_.calls().empty());
+}
+
+TEST_F(AgentServiceTest, DirectCallTakesTheServersPath) {
+  startWith(policy::confidentialDefaultPolicyText());
+  auto run = [&](ttrpc::Request request) {
+    asio::io_context io;
+    auto answer = asio::co_spawn(io, service_->call(request), asio::use_future);
+    io.run();
+    return answer.get();
+  };
+  expectError(run({.service = kAgentServiceName, .method = "Nope"}), Code::kUnimplemented,
+              "grpc.AgentService/Nope: not served");
+  expectError(run({.service = kAgentServiceName, .method = "StartContainer", .payload = "\xff"}),
+              Code::kInvalidArgument, "undecodable");
+  expectError(run({.service = kAgentServiceName,
+                   .method = "ExecProcess",
+                   .payload = execRequest().SerializeAsString()}),
+              Code::kPermissionDenied, "ExecProcess denied");
+  grpc::HealthCheckResponse health;
+  auto answer = run({.service = kHealthServiceName, .method = "Check"});
+  ASSERT_TRUE(answer) << answer.error().toString();
+  ASSERT_TRUE(health.ParseFromString(*answer));
+  EXPECT_EQ(health.status(), grpc::HealthCheckResponse::SERVING);
 }
 
 TEST_F(AgentServiceTest, SetPolicyDeniedByDefaultAndReplacesWhenAllowed) {
