@@ -15,6 +15,7 @@
 
 #include "agent/guest_pull.h"
 #include "agent/oci_spec.h"
+#include "attest/cdh/data_hub.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "image/puller.h"
@@ -97,6 +98,8 @@ struct AgentService::Impl {
   std::set<std::string> creating;                     // guarded by mutex
   std::string hostname;                               // guarded by mutex
   AgentServiceOptions options;
+  // The confidential data hub for config.kbc (null without a KBS); pull_options points at it.
+  std::unique_ptr<attest::cdh::DataHub> hub;
   GuestPullOptions pull_options;
   // Image pulls and bundle removal block: they run here, not on the server's threads.
   asio::thread_pool blocking{2};
@@ -581,7 +584,8 @@ Result<std::unique_ptr<AgentService>> AgentService::create(Supervisor& superviso
   auto impl = std::make_unique<Impl>(supervisor, std::move(policy), std::move(options));
   const AgentConfig& config = impl->options.config;
   COCOON_TRY(createDirectories(config.state_dir / "containers"));
-  COCOON_ASSIGN_OR_RETURN(impl->pull_options, makeGuestPullOptions(config));
+  COCOON_ASSIGN_OR_RETURN(impl->hub, makeDataHub(config));
+  COCOON_ASSIGN_OR_RETURN(impl->pull_options, makeGuestPullOptions(config, impl->hub.get()));
   impl->addAll();
   return std::unique_ptr<AgentService>(new AgentService(std::move(impl)));
 }
@@ -601,7 +605,7 @@ Status AgentService::registerOn(ttrpc::Server& server) {
   return okStatus();
 }
 
-asio::awaitable<Result<std::string>> AgentService::call(const ttrpc::Request& request) {
+asio::awaitable<Result<std::string>> AgentService::call(ttrpc::Request request) {
   for (const Impl::Method& method : impl_->handlers) {
     if (method.service == request.service && method.name == request.method) {
       co_return co_await method.handler(request);

@@ -75,10 +75,11 @@ class AgentService {
   Status registerOn(ttrpc::Server& server);
 
   // Runs one request through the path the server runs it on (decode, policy, validation,
-  // handler) without a transport: for the request fuzzer and in-process callers. The
+  // handler) without a transport: for the request fuzzer and in-process callers (the
+  // request is taken by value: the coroutine keeps it for the handler). The
   // answer is the serialized response message. Errors: kUnimplemented "<service>/<method>"
   // for a method not served; otherwise those of the method (see above).
-  boost::asio::awaitable<Result<std::string>> call(const ttrpc::Request& request);
+  boost::asio::awaitable<Result<std::string>> call(ttrpc::Request request);
 
   // The id of the policy in force (it changes with SetPolicy).
   std::string policyId() const;

@@ -21,11 +21,73 @@ Result<std::filesystem::path> absolutePath(const toml::table& table, std::string
   return std::filesystem::path(text);
 }
 
+constexpr std::string_view kKbsScheme = "kbs:///";
+
+Result<AgentKbcConfig> parseKbc(const toml::table& kbc, const std::string& where) {
+  COCOON_TRY(rejectUnknownKeys(
+      kbc, {"name", "url", "kbs_cert", "kbs_cert_file", "tee", "allow_sample"}, where));
+  AgentKbcConfig config;
+  COCOON_ASSIGN_OR_RETURN(std::string name, getString(kbc, "name", "cc_kbc"));
+  if (name != "cc_kbc") {
+    return fail(Code::kInvalidArgument, "{}: name: expected \"cc_kbc\", found \"{}\"", where, name);
+  }
+  COCOON_ASSIGN_OR_RETURN(config.url, getString(kbc, "url", ""));
+  if (!config.url.starts_with("https://") && !config.url.starts_with("http://")) {
+    return fail(Code::kInvalidArgument, "{}: url: expected http(s)://HOST[:PORT], found \"{}\"",
+                where, config.url);
+  }
+  COCOON_ASSIGN_OR_RETURN(config.kbs_cert, getString(kbc, "kbs_cert", ""));
+  COCOON_ASSIGN_OR_RETURN(config.kbs_cert_file, absolutePath(kbc, "kbs_cert_file", {}, where));
+  if (!config.kbs_cert.empty() && !config.kbs_cert_file.empty()) {
+    return fail(Code::kInvalidArgument, "{}: kbs_cert and kbs_cert_file exclude each other", where);
+  }
+  COCOON_ASSIGN_OR_RETURN(config.tee, getString(kbc, "tee", config.tee));
+  if (config.tee != "auto" && config.tee != "snp" && config.tee != "tdx" && config.tee != "tpm" &&
+      config.tee != "sample") {
+    return fail(Code::kInvalidArgument,
+                "{}: tee: expected auto, snp, tdx, tpm or sample, found \"{}\"", where, config.tee);
+  }
+  COCOON_ASSIGN_OR_RETURN(config.allow_sample, getBool(kbc, "allow_sample", false));
+  return config;
+}
+
+// The URIs must be something the data hub can fetch (or, for the policy, a file).
+Status checkImageUris(const AgentConfig& config, std::string_view source_name) {
+  const AgentImageConfig& image = config.image;
+  const std::string& policy = image.image_security_policy_uri;
+  if (!policy.empty() && !policy.starts_with(kKbsScheme) && policy.front() != '/') {
+    return fail(Code::kInvalidArgument,
+                "{} [image]: image_security_policy_uri: expected an absolute path or "
+                "kbs:///repo/type/tag, found \"{}\"",
+                source_name, policy);
+  }
+  const std::string& credentials = image.authenticated_registry_credentials_uri;
+  if (!credentials.empty() && !credentials.starts_with(kKbsScheme)) {
+    return fail(Code::kInvalidArgument,
+                "{} [image]: authenticated_registry_credentials_uri: expected "
+                "kbs:///repo/type/tag, found \"{}\"",
+                source_name, credentials);
+  }
+  if (!credentials.empty() && !image.auth_file.empty()) {
+    return fail(Code::kInvalidArgument,
+                "{} [image]: auth_file and authenticated_registry_credentials_uri exclude each "
+                "other",
+                source_name);
+  }
+  for (const std::string* uri : {&policy, &credentials}) {
+    if (uri->starts_with(kKbsScheme) && config.kbc.url.empty()) {
+      return fail(Code::kInvalidArgument, "{} [image]: {} needs a KBS: [kbc] url is not set",
+                  source_name, *uri);
+    }
+  }
+  return okStatus();
+}
+
 }  // namespace
 
 Result<AgentConfig> parseAgentConfig(std::string_view text, std::string_view source_name) {
   COCOON_ASSIGN_OR_RETURN(toml::table root, parseToml(text, source_name, 64 * 1024));
-  COCOON_TRY(rejectUnknownKeys(root, {"state_dir", "oci_runtime", "image"}, source_name));
+  COCOON_TRY(rejectUnknownKeys(root, {"state_dir", "oci_runtime", "image", "kbc"}, source_name));
   AgentConfig config;
   COCOON_ASSIGN_OR_RETURN(config.state_dir,
                           absolutePath(root, "state_dir", config.state_dir, source_name));
@@ -38,14 +100,21 @@ Result<AgentConfig> parseAgentConfig(std::string_view text, std::string_view sou
   COCOON_ASSIGN_OR_RETURN(const toml::table* image, getTable(root, "image"));
   if (image != nullptr) {
     const std::string where = fmt::format("{} [image]", source_name);
-    COCOON_TRY(rejectUnknownKeys(
-        *image, {"registries_conf", "insecure_registries", "auth_file", "flatten"}, where));
+    COCOON_TRY(
+        rejectUnknownKeys(*image,
+                          {"registries_conf", "insecure_registries", "auth_file", "flatten",
+                           "image_security_policy_uri", "authenticated_registry_credentials_uri"},
+                          where));
     COCOON_ASSIGN_OR_RETURN(config.image.registries_conf,
                             absolutePath(*image, "registries_conf", {}, where));
     COCOON_ASSIGN_OR_RETURN(config.image.auth_file, absolutePath(*image, "auth_file", {}, where));
     COCOON_ASSIGN_OR_RETURN(config.image.insecure_registries,
                             getStringArray(*image, "insecure_registries"));
     COCOON_ASSIGN_OR_RETURN(config.image.flatten, getBool(*image, "flatten", false));
+    COCOON_ASSIGN_OR_RETURN(config.image.image_security_policy_uri,
+                            getString(*image, "image_security_policy_uri", ""));
+    COCOON_ASSIGN_OR_RETURN(config.image.authenticated_registry_credentials_uri,
+                            getString(*image, "authenticated_registry_credentials_uri", ""));
     for (const std::string& registry : config.image.insecure_registries) {
       // The value lands in a TOML string we write: keep it to host[:port] characters.
       if (registry.empty() ||
@@ -62,6 +131,11 @@ Result<AgentConfig> parseAgentConfig(std::string_view text, std::string_view sou
                   where);
     }
   }
+  COCOON_ASSIGN_OR_RETURN(const toml::table* kbc, getTable(root, "kbc"));
+  if (kbc != nullptr) {
+    COCOON_ASSIGN_OR_RETURN(config.kbc, parseKbc(*kbc, fmt::format("{} [kbc]", source_name)));
+  }
+  COCOON_TRY(checkImageUris(config, source_name));
   return config;
 }
 

@@ -2,13 +2,22 @@
 // Guest pull: image_guest_pull storage parsing, registry pull into a bundle, spec merge.
 #include "agent/guest_pull.h"
 
-#include <algorithm>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+
+#include "attest/cdh/data_hub.h"
 #include "common/files.h"
+#include "common/sys_error.h"
+#include "common/unique_fd.h"
+#include "image/crypt/decrypt.h"
 #include "image/layer_store.h"
 #include "image/oci/reference.h"
 #include "image/puller.h"
 #include "image/registry_source.h"
+#include "image/trust/open_policy.h"
 
 namespace cocoon::agent {
 namespace {
@@ -26,6 +35,34 @@ Status checkMountPoint(const std::string& mount_point) {
                 "storage image_guest_pull: mount_point \"{}\" is not an absolute path "
                 "without \"..\"",
                 mount_point.substr(0, 256));
+  }
+  return okStatus();
+}
+
+// A KBS resource as a file that lives only in memory (the pull's readers take paths): the
+// fd stays open in `holder` for the pull; the path is /proc/self/fd/N.
+Result<std::filesystem::path> memoryFile(const char* name, ByteSpan content, UniqueFd& holder) {
+  holder.reset(::memfd_create(name, MFD_CLOEXEC));
+  if (!holder.valid()) {
+    return fail(errnoError(errno, fmt::format("memfd for {}", name)));
+  }
+  std::size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(holder.get(), content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return fail(errnoError(errno, fmt::format("writing {} to its memfd", name)));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return std::filesystem::path("/proc/self/fd") / std::to_string(holder.get());
+}
+
+Status needHub(const GuestPullOptions& options, std::string_view what, std::string_view uri) {
+  if (options.hub == nullptr) {
+    return fail(Code::kFailedPrecondition, "{} {}: no KBS is configured ([kbc] url)", what, uri);
   }
   return okStatus();
 }
@@ -79,8 +116,29 @@ Result<GuestPullRequest> findGuestPull(
   return request;
 }
 
-Result<GuestPullOptions> makeGuestPullOptions(const AgentConfig& config) {
+Result<std::unique_ptr<attest::cdh::DataHub>> makeDataHub(const AgentConfig& config) {
+  if (config.kbc.url.empty()) {
+    return std::unique_ptr<attest::cdh::DataHub>();
+  }
+  attest::cdh::DataHubConfig hub;
+  hub.kbs_url = config.kbc.url;
+  hub.http.kbs_cert_file = config.kbc.kbs_cert_file.string();
+  if (!config.kbc.kbs_cert.empty()) {
+    const std::filesystem::path cert = config.state_dir / "kbs-cert.pem";
+    COCOON_TRY(writeFileAtomic(cert, asBytes(config.kbc.kbs_cert)));
+    hub.http.kbs_cert_file = cert.string();
+  }
+  hub.attester.tee = config.kbc.tee;
+  hub.attester.allow_sample = config.kbc.allow_sample;
+  return withContext(attest::cdh::DataHub::create(std::move(hub)), "[kbc]");
+}
+
+Result<GuestPullOptions> makeGuestPullOptions(const AgentConfig& config,
+                                              attest::cdh::DataHub* hub) {
   GuestPullOptions options;
+  options.hub = hub;
+  options.policy_uri = config.image.image_security_policy_uri;
+  options.credentials_uri = config.image.authenticated_registry_credentials_uri;
   options.store = config.state_dir / "store";
   options.flatten = config.image.flatten;
   options.source.registries_conf = config.image.registries_conf;
@@ -100,12 +158,38 @@ Result<GuestPullOptions> makeGuestPullOptions(const AgentConfig& config) {
 Status pullIntoBundle(const GuestPullRequest& request, const std::filesystem::path& bundle,
                       const GuestPullOptions& options) {
   COCOON_ASSIGN_OR_RETURN(image::oci::Reference ref, image::oci::parseReference(request.image));
-  COCOON_ASSIGN_OR_RETURN(image::OpenedRegistry opened,
-                          image::openRegistrySource(ref, options.source));
+  image::SourceOptions source = options.source;
+  UniqueFd credentials_fd;
+  if (!options.credentials_uri.empty()) {
+    const std::string what = "registry credentials " + options.credentials_uri;
+    COCOON_TRY(needHub(options, "registry credentials", options.credentials_uri));
+    COCOON_ASSIGN_OR_RETURN(
+        SecretBytes auth, withContext(options.hub->getRegistryAuth(options.credentials_uri), what));
+    COCOON_ASSIGN_OR_RETURN(source.auth_file,
+                            memoryFile("auth.json", {auth.data(), auth.size()}, credentials_fd));
+  }
+  image::PullOptions pull;
+  std::filesystem::path policy_path = options.policy_uri;
+  UniqueFd policy_fd;
+  if (options.policy_uri.starts_with("kbs:///")) {
+    const std::string what = "image_security_policy_uri " + options.policy_uri;
+    COCOON_TRY(needHub(options, "image_security_policy_uri", options.policy_uri));
+    COCOON_ASSIGN_OR_RETURN(Bytes text,
+                            withContext(options.hub->getImagePolicy(options.policy_uri), what));
+    COCOON_ASSIGN_OR_RETURN(policy_path, memoryFile("policy.json", text, policy_fd));
+  }
+  image::trust::OpenedPolicy policy;
+  if (!policy_path.empty()) {
+    COCOON_ASSIGN_OR_RETURN(policy,
+                            image::trust::openPolicy(request.image, {.policy = policy_path}));
+    pull.policy = policy.enforcer.get();
+  }
+  image::crypt::KeyDecryptProvider decrypt({.private_keys = {}, .fetcher = options.hub});
+  pull.decrypt = &decrypt;
+  COCOON_ASSIGN_OR_RETURN(image::OpenedRegistry opened, image::openRegistrySource(ref, source));
   // One store object per pull: LayerStore objects are not thread-safe; the store's own
   // file lock orders concurrent pulls.
   COCOON_ASSIGN_OR_RETURN(image::LayerStore store, image::LayerStore::open(options.store));
-  image::PullOptions pull;
   pull.dest = bundle;
   pull.flatten = options.flatten;
   COCOON_ASSIGN_OR_RETURN(image::PullResult result,

@@ -68,5 +68,68 @@ TEST(AgentConfig, InsecureRegistriesConfMarksEachRegistry) {
             "[[registry]]\nlocation = \"127.0.0.1:5000\"\ninsecure = true\n");
 }
 
+// The [kbc] table and [image] URIs as guest-components' cdh.toml names them (kata's
+// init-data cdh.toml: [kbc] name/url/kbs_cert, [image] image_security_policy_uri,
+// authenticated_registry_credentials_uri).
+TEST(AgentConfig, ReadsTheDataHubKeysOfCdhToml) {
+  auto config = parseAgentConfig(R"(
+[image]
+image_security_policy_uri = "kbs:///default/security-policy/test"
+authenticated_registry_credentials_uri = "kbs:///default/credential/test"
+[kbc]
+name = "cc_kbc"
+url = "https://kbs.example:8080"
+kbs_cert = """
+-----BEGIN CERTIFICATE-----
+MIIB
+-----END CERTIFICATE-----
+"""
+tee = "tdx"
+)",
+                                 "agent.toml");
+  ASSERT_TRUE(config) << config.error().toString();
+  EXPECT_EQ(config->image.image_security_policy_uri, "kbs:///default/security-policy/test");
+  EXPECT_EQ(config->image.authenticated_registry_credentials_uri, "kbs:///default/credential/test");
+  EXPECT_EQ(config->kbc.url, "https://kbs.example:8080");
+  EXPECT_TRUE(config->kbc.kbs_cert.starts_with("-----BEGIN CERTIFICATE-----"));
+  EXPECT_EQ(config->kbc.tee, "tdx");
+  EXPECT_FALSE(config->kbc.allow_sample);
+}
+
+TEST(AgentConfig, PolicyFileNeedsNoKbs) {
+  auto config =
+      parseAgentConfig("[image]\nimage_security_policy_uri = \"/etc/policy.json\"\n", "a.toml");
+  ASSERT_TRUE(config) << config.error().toString();
+  EXPECT_EQ(config->image.image_security_policy_uri, "/etc/policy.json");
+  EXPECT_TRUE(config->kbc.url.empty());
+}
+
+TEST(AgentConfig, RejectsInconsistentDataHubKeys) {
+  expectError(parseAgentConfig("[image]\nimage_security_policy_uri = \"kbs:///a/b/c\"\n", "a.toml"),
+              Code::kInvalidArgument, "needs a KBS: [kbc] url is not set");
+  expectError(parseAgentConfig("[image]\nimage_security_policy_uri = \"policy.json\"\n", "a.toml"),
+              Code::kInvalidArgument, "expected an absolute path or kbs:///repo/type/tag");
+  expectError(
+      parseAgentConfig("[image]\nauthenticated_registry_credentials_uri = \"/a.json\"\n", "a.toml"),
+      Code::kInvalidArgument, "expected kbs:///repo/type/tag");
+  expectError(parseAgentConfig("[image]\nauth_file = \"/a.json\"\n"
+                               "authenticated_registry_credentials_uri = \"kbs:///a/b/c\"\n"
+                               "[kbc]\nurl = \"http://127.0.0.1:1\"\n",
+                               "a.toml"),
+              Code::kInvalidArgument, "exclude each other");
+  expectError(parseAgentConfig("[kbc]\nurl = \"kbs.example\"\n", "a.toml"), Code::kInvalidArgument,
+              "url: expected http(s)://HOST[:PORT]");
+  expectError(parseAgentConfig("[kbc]\nurl = \"http://k\"\ntee = \"sev\"\n", "a.toml"),
+              Code::kInvalidArgument, "tee: expected auto, snp, tdx, tpm or sample");
+  expectError(parseAgentConfig("[kbc]\nurl = \"http://k\"\nname = \"offline_fs_kbc\"\n", "a.toml"),
+              Code::kInvalidArgument, "name: expected \"cc_kbc\"");
+  expectError(parseAgentConfig("[kbc]\nurl = \"http://k\"\nkbs_cert = \"x\"\n"
+                               "kbs_cert_file = \"/c.pem\"\n",
+                               "a.toml"),
+              Code::kInvalidArgument, "kbs_cert and kbs_cert_file exclude each other");
+  expectError(parseAgentConfig("[kbc]\nurl = \"http://k\"\nport = 1\n", "a.toml"),
+              Code::kInvalidArgument, "port");
+}
+
 }  // namespace
 }  // namespace cocoon::agent
