@@ -26,6 +26,9 @@ Payload (exactly one):
 Options:
   --out DIR             output directory (created; existing outputs replaced)
   --payload-args ARGS   arguments the payload is started with (split on blanks)
+  --agent-config FILE   with --agent: installed as /etc/cocoon/agent.toml and passed to
+                        the agent as --config (e.g. insecure_registries for a local
+                        registry reached through a guest forward)
   --wait-port NAME      virtio-serial port /init waits for (default agent.channel.0;
                         "" = none)
   --with-crun           add crun (and its libraries) as /usr/bin/crun
@@ -55,6 +58,7 @@ agent=""
 init_payload=""
 out=""
 payload_args=""
+agent_config=""
 wait_port="agent.channel.0"
 with_crun=0
 modules="virtio_pci virtio_mmio virtio_console virtio_blk virtio_net overlay erofs dm-crypt"
@@ -70,6 +74,7 @@ while [[ $# -gt 0 ]]; do
     --init) init_payload=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --payload-args) payload_args=$2; shift 2 ;;
+    --agent-config) agent_config=$2; shift 2 ;;
     --wait-port) wait_port=$2; shift 2 ;;
     --with-crun) with_crun=1; shift ;;
     --modules) modules=$2; shift 2 ;;
@@ -91,6 +96,9 @@ fi
 [[ -n "$out" ]] || { echo "build-guest: --out DIR is required (see --help)" >&2; exit 2; }
 [[ "$compress" == none || "$compress" == gzip ]] ||
   { echo "build-guest: --compress must be none or gzip, not '$compress'" >&2; exit 2; }
+[[ -z "$agent_config" || -n "$agent" ]] ||
+  { echo "build-guest: --agent-config needs --agent PATH" >&2; exit 2; }
+[[ -z "$agent_config" || -f "$agent_config" ]] || die "agent config '$agent_config' is not a file"
 payload=${agent:-$init_payload}
 [[ -f "$payload" && -x "$payload" ]] || die "payload '$payload' is not an executable file"
 for tool in apt-get apt-cache dpkg-deb depmod cpio xz sha256sum ldd; do
@@ -233,6 +241,10 @@ build_once() {
       [[ -e "$root$lib" ]] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
     done
   done
+  if [[ -n "$agent_config" ]]; then
+    install -m 0644 "$agent_config" "$root/etc/cocoon/agent.toml"
+    payload_args="--config /etc/cocoon/agent.toml${payload_args:+ $payload_args}"
+  fi
   [[ -z "$payload_args" ]] || echo "$payload_args" >"$root/etc/cocoon/payload.args"
   [[ -z "$wait_port" ]] || echo "$wait_port" >"$root/etc/cocoon/wait-port"
 
@@ -278,6 +290,8 @@ mv -f "$work/a/initrd.img" "$out/initrd.img"
     echo bare-init; else echo init; fi)" \
     "sha256:$(sha256sum <"$payload" | cut -d' ' -f1)"
   echo "modules ${load_order[*]##*/}"
+  [[ -z "$agent_config" ]] ||
+    echo "agent-config sha256:$(sha256sum <"$agent_config" | cut -d' ' -f1)"
   echo "compress $compress"
   echo "source-date-epoch $epoch"
   echo "sha256 vmlinux $(sha256sum <"$out/vmlinux" | cut -d' ' -f1)"

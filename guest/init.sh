@@ -2,8 +2,26 @@
 # SPDX-License-Identifier: Apache-2.0
 # /init of the cocoon guest initrd: mounts the kernel file systems, loads the modules
 # build-guest.sh chose (in dependency order), names the virtio-serial ports as udev would
-# (/dev/virtio-ports/<name>), then execs the payload (cocoon-agent or a test init).
+# (/dev/virtio-ports/<name>), brings up QEMU user networking when the VM has a NIC, then
+# execs the payload (cocoon-agent or a test init).
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+
+# OCI runtimes pivot_root(2) into the container's rootfs, which the kernel refuses while
+# the namespace's root is the initramfs (rootfs). So the first /init copies the initramfs
+# into a tmpfs and switch_root's into it (freeing the initramfs); the second one goes on.
+if [ "$$" = 1 ] && [ ! -e /.cocoon-tmpfs-root ]; then
+  mkdir -p /newroot
+  mount -t tmpfs -o mode=0755 tmpfs /newroot
+  for entry in /* /.[!.]*; do
+    case "$entry" in
+      /newroot | /proc | /sys | /dev | "/.[!.]*") ;;
+      *) cp -a "$entry" /newroot/ ;;
+    esac
+  done
+  mkdir -p /newroot/proc /newroot/sys /newroot/dev
+  : >/newroot/.cocoon-tmpfs-root
+  exec switch_root /newroot /init
+fi
 
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -37,6 +55,18 @@ while :; do
   tries=$((tries + 1))
   sleep 0.01
 done
+
+# QEMU user networking (restrict=on): the guest is 10.0.2.15/24 behind the gateway 10.0.2.2;
+# the host's registry and KBS are reached only through the guestfwd addresses the runtime
+# configured (10.0.2.100:PORT by default). No DHCP client: the addresses are QEMU's fixed
+# defaults.
+ip link set lo up
+if [ -e /sys/class/net/eth0 ]; then
+  ip link set eth0 up &&
+    ip addr add 10.0.2.15/24 dev eth0 &&
+    ip route add default via 10.0.2.2 ||
+    echo "cocoon-init: network setup of eth0 failed" >&2
+fi
 
 echo "cocoon-init: payload starting"
 if [ -r /etc/cocoon/payload.args ]; then

@@ -5,11 +5,18 @@
 // Exit statuses: 0 stopped by SIGTERM/SIGINT or DestroySandbox; 1 a runtime failure
 // (listen, runtime binary); 2 a usage or configuration error; 70 an internal error. As
 // PID 1 it never exits: it powers the guest off instead.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -30,6 +37,7 @@
 #include "agent/guest_init.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "common/unique_fd.h"
 
 namespace {
 
@@ -88,21 +96,129 @@ Result<agent::policy::AgentPolicy> loadPolicy(const Flags& flags) {
   return agent::policy::parseAgentPolicy(agent::policy::confidentialDefaultPolicyText());
 }
 
-Result<std::vector<ttrpc::Address>> listenAddresses(const Flags& flags, bool pid1) {
-  std::vector<ttrpc::Address> out;
+// As PID 1 without --listen, the server listens here and relayPort() joins the
+// virtio-serial port to it.
+constexpr char kRelaySocket[] = "/run/cocoon/agent-channel.sock";
+
+struct Listen {
+  std::vector<ttrpc::Address> addresses;
+  std::optional<std::filesystem::path> relay_port;  // the virtio-serial port to relay
+};
+
+Result<Listen> listenAddresses(const Flags& flags, bool pid1) {
+  Listen out;
   for (const std::string& text : flags.listen) {
     COCOON_ASSIGN_OR_RETURN(ttrpc::Address address, ttrpc::parseAddress(text));
-    out.push_back(std::move(address));
+    out.addresses.push_back(std::move(address));
   }
-  if (out.empty()) {
+  if (out.addresses.empty()) {
     if (!pid1) {
       return fail(Code::kInvalidArgument, "no --listen address (needed unless PID 1)");
     }
-    COCOON_ASSIGN_OR_RETURN(std::filesystem::path port,
-                            agent::findVirtioPort(agent::kAgentChannelPortName));
-    out.push_back({.kind = ttrpc::Address::Kind::kSerial, .path = port.string()});
+    // guest/init.sh names the ports as udev would; findVirtioPort is for other inits.
+    const std::filesystem::path named =
+        std::filesystem::path("/dev/virtio-ports") / agent::kAgentChannelPortName;
+    std::error_code ec;
+    if (std::filesystem::exists(named, ec)) {
+      out.relay_port = std::filesystem::canonical(named, ec);
+    }
+    if (!out.relay_port || ec) {
+      COCOON_ASSIGN_OR_RETURN(out.relay_port, agent::findVirtioPort(agent::kAgentChannelPortName));
+    }
+    std::filesystem::create_directories(std::filesystem::path(kRelaySocket).parent_path(), ec);
+    out.addresses.push_back({.kind = ttrpc::Address::Kind::kUnix, .path = kRelaySocket});
   }
   return out;
+}
+
+bool writeAll(int fd, const char* data, std::size_t size) {
+  while (size > 0) {
+    const ssize_t n = ::write(fd, data, size);
+    if (n < 0 && errno == EAGAIN) {
+      // The port is full or the host is gone: wait a little, then give the session up.
+      pollfd pfd{fd, POLLOUT, 0};
+      if (::poll(&pfd, 1, 1000) != 1 || (pfd.revents & POLLOUT) == 0) {
+        return false;
+      }
+      continue;
+    }
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return false;
+    }
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+UniqueFd connectRelaySocket() {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, kRelaySocket, sizeof addr.sun_path - 1);
+  if (!fd.valid() ||
+      ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    COCOON_LOG(kError, "agent", "connect {}: {}", kRelaySocket, std::strerror(errno));
+    return UniqueFd();
+  }
+  return fd;
+}
+
+// Joins the virtio-serial port to the agent's unix socket, one ttrpc connection per host
+// session. The port stays open throughout: reopening it would drop what the host sent.
+// virtio_console answers read() with 0 while no host process holds the socket QEMU listens
+// on, so 0 bytes mean "no host yet (or any more)", not the end: the session's connection
+// is closed and the port is read again after a short backoff.
+[[noreturn]] void relayPort(const std::filesystem::path& port) {
+  using std::chrono::milliseconds;
+  constexpr milliseconds kFirstBackoff{2};
+  constexpr milliseconds kMaxBackoff{50};
+  UniqueFd port_fd;
+  while (!port_fd.valid()) {
+    port_fd = UniqueFd(::open(port.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
+    if (!port_fd.valid()) {
+      COCOON_LOG(kError, "agent", "open {}: {}", port.string(), std::strerror(errno));
+      std::this_thread::sleep_for(milliseconds(500));
+    }
+  }
+  COCOON_LOG(kInfo, "agent", "relaying {} to {}", port.string(), kRelaySocket);
+  UniqueFd session;
+  milliseconds backoff = kFirstBackoff;
+  std::vector<char> buffer(64 * 1024);
+  for (;;) {
+    pollfd fds[2] = {{port_fd.get(), POLLIN, 0}, {session.get(), POLLIN, 0}};
+    if (::poll(fds, session.valid() ? 2 : 1, -1) < 0) {
+      continue;  // EINTR
+    }
+    if (fds[0].revents != 0) {
+      const ssize_t n = ::read(port_fd.get(), buffer.data(), buffer.size());
+      if (n == 0) {
+        session.reset();
+        std::this_thread::sleep_for(backoff);
+        backoff = std::min(backoff * 2, kMaxBackoff);
+        continue;
+      }
+      if (n > 0) {
+        backoff = kFirstBackoff;
+        if (!session.valid()) {
+          session = connectRelaySocket();
+        }
+        if (session.valid() &&
+            !writeAll(session.get(), buffer.data(), static_cast<std::size_t>(n))) {
+          session.reset();
+        }
+      }
+    }
+    if (session.valid() && fds[1].revents != 0) {
+      const ssize_t n = ::read(session.get(), buffer.data(), buffer.size());
+      if (n <= 0 || !writeAll(port_fd.get(), buffer.data(), static_cast<std::size_t>(n))) {
+        session.reset();
+      }
+    }
+  }
 }
 
 void logSteps(const std::vector<agent::InitStep>& steps) {
@@ -145,11 +261,12 @@ int run(const Flags& flags, std::chrono::steady_clock::time_point started, bool 
     COCOON_LOG(kError, "agent", "agent policy: {}", policy.error().toString());
     return kExitUsage;
   }
-  auto addresses = listenAddresses(flags, pid1);
-  if (!addresses) {
-    COCOON_LOG(kError, "agent", "{}", addresses.error().toString());
+  auto listen = listenAddresses(flags, pid1);
+  if (!listen) {
+    COCOON_LOG(kError, "agent", "{}", listen.error().toString());
     return kExitUsage;
   }
+  const std::vector<ttrpc::Address>* addresses = &listen->addresses;
 
   asio::io_context io;
   auto guard = asio::make_work_guard(io);
@@ -208,6 +325,11 @@ int run(const Flags& flags, std::chrono::steady_clock::time_point started, bool 
   std::string where;
   for (const auto& address : *addresses) {
     where += (where.empty() ? "" : ", ") + address.toString();
+  }
+  if (listen->relay_port) {
+    // Runs until power-off: the guest has no other way to reach the host.
+    std::thread([port = *listen->relay_port] { relayPort(port); }).detach();
+    where += " <- " + listen->relay_port->string();
   }
   COCOON_LOG(kInfo, "agent", "cocoon-agent ready in {}.{:03} ms on {} (policy {}{})",
              ready_us / 1000, ready_us % 1000, where, policy_id, pid1 ? ", PID 1" : "");
