@@ -22,6 +22,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "bench/ttrpc/echo_client.h"
 #include "http/peer_process.h"
 #include "tests/ttrpc/echo.pb.h"
 #include "ttrpc/client.h"
@@ -35,84 +36,14 @@ using cocoon::ttrpc::test::EchoRequest;
 using cocoon::ttrpc::test::EchoResponse;
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kService = "cocoon.test.Echo";
+using cocoon::bench::echo;
+using cocoon::bench::kEchoService;
+using cocoon::bench::Row;
 
-struct Row {
-  double calls_per_s = 0;
-  double p50_us = 0;
-  double p99_us = 0;
-};
-
-// The same work as the Go peer's echo: parse the request, build and serialize a response.
-asio::awaitable<cocoon::Result<EchoResponse>> echo(const EchoRequest& req, const ttrpc::Request&) {
-  EchoResponse resp;
-  resp.set_text(req.text());
-  co_return resp;
-}
-
-asio::awaitable<void> worker(ttrpc::Client& client, int calls, std::vector<double>& latencies_us,
-                             int& failures) {
+cocoon::Result<Row> runOurClient(const std::string& socket, int total, int concurrency) {
   EchoRequest req;
   req.set_text("ping");
-  for (int i = 0; i < calls; ++i) {
-    const auto start = Clock::now();
-    auto resp = co_await client.callTyped<EchoResponse>(kService, "Echo", req);
-    latencies_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
-    if (!resp) {
-      ++failures;
-    }
-  }
-}
-
-Row summarize(std::vector<double> latencies_us, double seconds) {
-  std::sort(latencies_us.begin(), latencies_us.end());
-  Row row;
-  row.calls_per_s = static_cast<double>(latencies_us.size()) / seconds;
-  row.p50_us = latencies_us[latencies_us.size() / 2];
-  row.p99_us = latencies_us[latencies_us.size() * 99 / 100];
-  return row;
-}
-
-// Our client: `concurrency` coroutines on one connection, `total` calls in all, the
-// connection's I/O on one thread.
-cocoon::Result<Row> runOurClient(const std::string& socket, int total, int concurrency) {
-  asio::io_context io;
-  auto work = asio::make_work_guard(io);
-  std::thread thread([&io] { io.run(); });
-  auto client = ttrpc::Client::connect(io.get_executor(), {ttrpc::Address::Kind::kUnix, socket});
-  if (!client) {
-    work.reset();
-    thread.join();
-    return cocoon::fail(client.error());
-  }
-  const int per = total / concurrency;
-  std::vector<std::vector<double>> latencies(static_cast<std::size_t>(concurrency));
-  std::vector<int> failures(static_cast<std::size_t>(concurrency), 0);
-  std::vector<std::future<void>> done;
-  const auto start = Clock::now();
-  for (std::size_t w = 0; w < latencies.size(); ++w) {
-    latencies[w].reserve(static_cast<std::size_t>(per));
-    done.push_back(
-        asio::co_spawn(io, worker(**client, per, latencies[w], failures[w]), asio::use_future));
-  }
-  for (auto& d : done) {
-    d.get();
-  }
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  client->reset();
-  work.reset();
-  io.stop();
-  thread.join();
-  std::vector<double> all;
-  int failed = 0;
-  for (std::size_t w = 0; w < latencies.size(); ++w) {
-    all.insert(all.end(), latencies[w].begin(), latencies[w].end());
-    failed += failures[w];
-  }
-  if (failed > 0) {
-    return cocoon::fail(cocoon::Code::kInternal, "{} of {} calls failed", failed, all.size());
-  }
-  return summarize(std::move(all), seconds);
+  return cocoon::bench::runOurClient(socket, req, total, concurrency);
 }
 
 // The Go client (peer "bench" mode): prints calls=, seconds=, p50_us=, p99_us=.
@@ -193,7 +124,7 @@ int main(int argc, char** argv) {
   const std::string theirs = (dir / "go.sock").string();
 
   ttrpc::Server server(ttrpc::ServerOptions{.threads = options.server_threads});
-  if (!server.registerTyped<EchoRequest, EchoResponse>(kService, "Echo", echo) ||
+  if (!server.registerTyped<EchoRequest, EchoResponse>(kEchoService, "Echo", echo) ||
       !server.listen({ttrpc::Address::Kind::kUnix, ours}) || !server.start()) {
     std::fprintf(stderr, "cannot start the C++ server\n");
     return 1;
