@@ -172,4 +172,10 @@ Result<ContainerRunResult> runContainer(const ttrpc::Address& agent, const Conta
   return result;
 }
 
+Status destroySandbox(const ttrpc::Address& agent, std::chrono::milliseconds timeout) {
+  COCOON_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::open(agent));
+  COCOON_TRY(session->call<pb::Empty>("DestroySandbox", grpc::DestroySandboxRequest{}, timeout));
+  return okStatus();
+}
+
 }  // namespace cocoon::runtime::sandbox

@@ -55,4 +55,10 @@ struct ContainerRunResult {
 // call's name; kDeadlineExceeded when a call exceeds its timeout.
 Result<ContainerRunResult> runContainer(const ttrpc::Address& agent, const ContainerRun& run);
 
+// Tells the agent the sandbox ends (DestroySandbox): it removes its containers and exits;
+// in a VM it powers the guest off, so Sandbox::stop finds QEMU gone instead of waiting out
+// its grace period. Errors: kUnavailable when the agent cannot be reached; the agent's
+// status; kDeadlineExceeded after `timeout`.
+Status destroySandbox(const ttrpc::Address& agent, std::chrono::milliseconds timeout);
+
 }  // namespace cocoon::runtime::sandbox
