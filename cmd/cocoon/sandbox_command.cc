@@ -4,11 +4,13 @@
 // output and exit status relayed, the sandbox always stopped.
 //
 // Exit statuses: the container's (128+N for signal N); 125 when the sandbox or the
-// container could not be run (as `docker run`); 2 for usage errors.
+// container could not be run (as `docker run`); 128+N when signal N (SIGINT, SIGTERM)
+// interrupted the command; 2 for usage errors.
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -140,9 +142,11 @@ int runSandbox(RunFlags flags) {
   printStep(flags.timeline, "agent ready", t.agent_ready);
 
   Stopper stopper(**sandbox, std::chrono::duration_cast<milliseconds>(config->timeouts.shutdown));
+  std::atomic<int> interrupted{0};
   std::thread waiter([&] {
     int signal = 0;
     if (sigwait(&signals, &signal) == 0 && signal != SIGUSR1) {
+      interrupted = signal;
       std::fprintf(stderr, "cocoon: %s: stopping the sandbox\n", strsignal(signal));
       (void)stopper.stop();
     }
@@ -174,6 +178,9 @@ int runSandbox(RunFlags flags) {
   printStep(flags.timeline, "sandbox stopped", since());
   ::pthread_kill(waiter.native_handle(), SIGUSR1);
   waiter.join();
+  if (interrupted != 0) {
+    return 128 + interrupted;
+  }
   if (!result) {
     return failed(Error{result.error().code, result.error().message + "\nsandbox diagnostics:\n" +
                                                  (*sandbox)->diagnostics()});
@@ -197,7 +204,7 @@ void registerSandboxCommands(CLI::App& app, Action& action) {
       "or the development process backend), pull IMAGE in the guest, run CMD, relay its "
       "output, stop the sandbox (always, also on SIGINT/SIGTERM). Exit status: the "
       "container's (128+N for signal N); 125 when the sandbox or container could not be "
-      "run; 2 for usage errors. See docs/guest.md.");
+      "run; 128+N when signal N interrupted it; 2 for usage errors. See docs/guest.md.");
   run->add_option("--config", flags->config_file,
                   "Runtime config (default: $COCOON_CONFIG, else ../etc/cocoon/config.toml "
                   "next to this binary, else built-in defaults)");
