@@ -10,7 +10,9 @@
 
 #include "agent/agent_env.h"
 #include "common/files.h"
+#include "common/subprocess.h"
 #include "runtime/sandbox/container_run.h"
+#include "runtime/sandbox/process_scan.h"
 #include "runtime/sandbox/sandbox.h"
 #include "support/expect.h"
 
@@ -21,6 +23,7 @@ namespace fs = std::filesystem;
 using cocoon::test::expectError;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using test::processMentions;
 
 class ProcessSandboxTest : public ::testing::Test {
  protected:
@@ -71,6 +74,7 @@ TEST_F(ProcessSandboxTest, StartsAgentThatAnswersAndStopLeavesNothing) {
   ASSERT_TRUE(log) << log.error().toString();
   EXPECT_NE(log->find("cocoon-agent ready"), std::string::npos) << *log;
   EXPECT_NE(log->find("--permissive-policy"), std::string::npos) << *log;
+  EXPECT_FALSE(processMentions((dir_->path() / "sb-1").string()));
   EXPECT_TRUE(s.stop(seconds(1)));  // idempotent
 }
 
@@ -103,8 +107,50 @@ TEST_F(ProcessSandboxTest, RunsBusyboxPulledFromLocalRegistry) {
   EXPECT_EQ(err, "oops\n");
   EXPECT_LE(result->timeline.created, result->timeline.started);
   EXPECT_LE(result->timeline.started, result->timeline.exited);
+  ASSERT_TRUE(destroySandbox((*sandbox)->agentAddress(), seconds(10)));
   ASSERT_TRUE((*sandbox)->stop(seconds(10)));
   EXPECT_FALSE(fs::exists(dir_->path() / "sb-1"));
+  EXPECT_FALSE(processMentions((dir_->path() / "sb-1").string()));
+}
+
+// `cocoon sandbox run` end to end with the process backend: output, exit status,
+// timeline, and nothing left but the console log.
+TEST_F(ProcessSandboxTest, CliRunRelaysOutputAndExitStatus) {
+  auto env = agent::test::AgentEnv::create();
+  ASSERT_TRUE(env) << env.error().toString();
+  const fs::path config = dir_->path() / "config.toml";
+  ASSERT_TRUE(writeFileAtomic(
+      config, asBytes(fmt::format("[sandbox]\nbackend = \"process\"\noci_runtime = "
+                                  "\"/usr/sbin/runc\"\nagent_binary = \"{}\"\n"
+                                  "agent_config = \"{}\"\npermissive_policy = true\n",
+                                  COCOON_AGENT_BINARY, ((*env)->dir() / "agent.toml").string()))));
+  const fs::path runs = dir_->path() / "runs";
+  auto run = runSubprocess({.argv = {COCOON_BINARY, "sandbox", "run", "--config", config.string(),
+                                     "--run-dir", runs.string(), "--id", "cli", "--timeline",
+                                     (*env)->image(), "--", "sh", "-c", "echo hi; exit 3"},
+                            .timeout = seconds(60)});
+  ASSERT_TRUE(run) << run.error().toString();
+  EXPECT_EQ(run->exit_code, 3) << run->stderr_data;
+  EXPECT_EQ(run->stdout_data, "hi\n");
+  for (const char* step : {"timeline: agent ready", "timeline: pull+create", "timeline: exited",
+                           "timeline: sandbox stopped"}) {
+    EXPECT_NE(run->stderr_data.find(step), std::string::npos) << step << "\n" << run->stderr_data;
+  }
+  EXPECT_FALSE(fs::exists(runs / "cli"));
+  EXPECT_TRUE(fs::exists(runs / "cli.console.log"));
+}
+
+TEST_F(ProcessSandboxTest, CliRunFailsWith125AndUsageWith2) {
+  auto missing = runSubprocess({.argv = {COCOON_BINARY, "sandbox", "run", "--config",
+                                         (dir_->path() / "none.toml").string(), "busybox"},
+                                .timeout = seconds(30)});
+  ASSERT_TRUE(missing) << missing.error().toString();
+  EXPECT_EQ(missing->exit_code, 125);
+  EXPECT_NE(missing->stderr_data.find("cocoon: NOT_FOUND"), std::string::npos)
+      << missing->stderr_data;
+  auto usage = runSubprocess({.argv = {COCOON_BINARY, "sandbox", "run"}, .timeout = seconds(30)});
+  ASSERT_TRUE(usage) << usage.error().toString();
+  EXPECT_EQ(usage->exit_code, 2);
 }
 
 TEST_F(ProcessSandboxTest, RunReportsUnknownImageWithTheCallName) {

@@ -10,6 +10,7 @@
 #include "common/files.h"
 #include "common/subprocess.h"
 #include "runtime/sandbox/container_run.h"
+#include "runtime/sandbox/process_scan.h"
 #include "runtime/sandbox/sandbox.h"
 #include "support/expect.h"
 
@@ -20,6 +21,7 @@ namespace fs = std::filesystem;
 using cocoon::test::expectError;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using test::processMentions;
 
 const fs::path kSourceDir = COCOON_SOURCE_DIR;
 const fs::path kGuestDir = fs::path(COCOON_BINARY_DIR) / "runtime-sandbox-guest";
@@ -65,18 +67,6 @@ std::optional<std::string> buildAgentGuest() {
            "): " + result->stderr_data;
   }
   return std::nullopt;
-}
-
-// Whether any process has `needle` on its command line (QEMU names its run directory).
-bool processMentions(const std::string& needle) {
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
-    auto cmdline = readTextFile(entry.path() / "cmdline", 1 << 16);
-    if (cmdline && cmdline->find(needle) != std::string::npos) {
-      return true;
-    }
-  }
-  return false;
 }
 
 class VmSandboxTest : public ::testing::Test {
