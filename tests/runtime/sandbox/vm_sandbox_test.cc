@@ -167,5 +167,28 @@ TEST_F(VmSandboxTest, MissingKernelIsNotFoundAndLeavesNothing) {
   EXPECT_FALSE(fs::exists(dir_->path() / "vm-1"));
 }
 
+TEST_F(VmSandboxTest, QemuThatCannotBootIsUnavailableAndLeavesNothing) {
+  const fs::path empty = dir_->path() / "empty-vmlinux";
+  ASSERT_TRUE(writeFileAtomic(empty, {}));
+  config_.hypervisor.kernel = empty;
+  auto sandbox = startSandbox(config_, spec());
+  expectError(sandbox, Code::kUnavailable, "QEMU exited during startup");
+  EXPECT_FALSE(fs::exists(dir_->path() / "vm-1"));
+  EXPECT_FALSE(processMentions((dir_->path() / "vm-1").string()));
+}
+
+TEST_F(VmSandboxTest, UnavailableTeeIsFailedPreconditionWithoutFallback) {
+  config_.tee.kind = "tdx";  // no TDX module on this host (and no fallback to none)
+  expectError(startSandbox(config_, spec()), Code::kFailedPrecondition, "tdx");
+  EXPECT_FALSE(fs::exists(dir_->path() / "vm-1"));
+}
+
+TEST_F(VmSandboxTest, RejectsBadInitData) {
+  SandboxSpec s = spec();
+  s.initdata_toml = "version = \"0.1.0\"\nalgorithm = \"md5\"\n";
+  expectError(startSandbox(config_, s), Code::kInvalidArgument, "algorithm");
+  EXPECT_FALSE(fs::exists(s.run_dir));
+}
+
 }  // namespace
 }  // namespace cocoon::runtime::sandbox
