@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -100,6 +101,10 @@ Result<agent::policy::AgentPolicy> loadPolicy(const Flags& flags) {
 // virtio-serial port to it.
 constexpr char kRelaySocket[] = "/run/cocoon/agent-channel.sock";
 
+// Whether the relay has a session's connection open: once the server has closed them all,
+// its last answers (DestroySandbox's) have reached the port.
+std::atomic<bool> relay_session_open{false};
+
 struct Listen {
   std::vector<ttrpc::Address> addresses;
   std::optional<std::filesystem::path> relay_port;  // the virtio-serial port to relay
@@ -186,6 +191,10 @@ UniqueFd connectRelaySocket() {
   }
   COCOON_LOG(kInfo, "agent", "relaying {} to {}", port.string(), kRelaySocket);
   UniqueFd session;
+  auto end_session = [&session] {
+    session.reset();
+    relay_session_open = false;
+  };
   milliseconds backoff = kFirstBackoff;
   std::vector<char> buffer(64 * 1024);
   for (;;) {
@@ -196,7 +205,7 @@ UniqueFd connectRelaySocket() {
     if (fds[0].revents != 0) {
       const ssize_t n = ::read(port_fd.get(), buffer.data(), buffer.size());
       if (n == 0) {
-        session.reset();
+        end_session();
         std::this_thread::sleep_for(backoff);
         backoff = std::min(backoff * 2, kMaxBackoff);
         continue;
@@ -205,17 +214,18 @@ UniqueFd connectRelaySocket() {
         backoff = kFirstBackoff;
         if (!session.valid()) {
           session = connectRelaySocket();
+          relay_session_open = session.valid();
         }
         if (session.valid() &&
             !writeAll(session.get(), buffer.data(), static_cast<std::size_t>(n))) {
-          session.reset();
+          end_session();
         }
       }
     }
     if (session.valid() && fds[1].revents != 0) {
       const ssize_t n = ::read(session.get(), buffer.data(), buffer.size());
       if (n <= 0 || !writeAll(port_fd.get(), buffer.data(), static_cast<std::size_t>(n))) {
-        session.reset();
+        end_session();
       }
     }
   }
@@ -337,6 +347,13 @@ int run(const Flags& flags, std::chrono::steady_clock::time_point started, bool 
   const Stop why = latch.wait();
   COCOON_LOG(kInfo, "agent", "stopping ({})", why == Stop::kSignal ? "signal" : "DestroySandbox");
   server.stop(std::chrono::seconds(5));
+  if (listen->relay_port) {
+    // Let the relay forward the last answers before the guest powers off.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (relay_session_open && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
   if (why == Stop::kSignal) {
     // Containers do not outlive the agent that could report on them.
     auto removed =
