@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+// AgentClient: blocking, typed calls to the guest agent's grpc.AgentService over ttrpc,
+// for host code that runs on plain threads (the shim's task service, `cocoon sandbox run`).
+// Trust: answers are the guest's; they are size-capped and decoded by the ttrpc client,
+// and whoever uses a field checks it.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "common/result.h"
+#include "ttrpc/address.h"
+#include "ttrpc/client.h"
+
+namespace cocoon::runtime {
+
+// One connection to the agent; its I/O runs on a thread of its own. Thread-safe: calls
+// may overlap (each waits for its own answer), so one thread can block in WaitProcess
+// while others read output.
+class AgentClient {
+ public:
+  // The service name the agent registers (Kata's).
+  static constexpr const char* kService = "grpc.AgentService";
+
+  // Calls go to `service` (the agent's by default; the shim also uses this class for
+  // containerd's events service).
+  // Errors: kUnavailable when the peer cannot be reached (see ttrpc::Client::connect).
+  static Result<std::unique_ptr<AgentClient>> open(const ttrpc::Address& address,
+                                                   std::string service = kService);
+  ~AgentClient();
+  AgentClient(const AgentClient&) = delete;
+  AgentClient& operator=(const AgentClient&) = delete;
+
+  // Calls service.`method` with `request` and parses the answer as Resp. No timeout:
+  // waits as long as the connection lives.
+  // Errors: the agent's status or the transport's (ttrpc::Client::call), the message
+  // prefixed with the method name; kInternal when the answer does not parse as Resp.
+  template <class Resp, class Req>
+  Result<Resp> call(const char* method, const Req& request,
+                    std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
+    COCOON_ASSIGN_OR_RETURN(std::string answer,
+                            callRaw(method, request.SerializeAsString(), timeout));
+    Resp resp;
+    if (!resp.ParseFromString(answer)) {
+      return fail(Code::kInternal, "{}: undecodable {} answer", method, resp.GetTypeName());
+    }
+    return resp;
+  }
+
+  // Closes the connection: calls in flight and later fail kUnavailable. Idempotent.
+  void close();
+
+ private:
+  AgentClient() = default;
+  Result<std::string> callRaw(const char* method, std::string payload,
+                              std::optional<std::chrono::milliseconds> timeout);
+
+  std::string service_;
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_ =
+      boost::asio::make_work_guard(io_);
+  std::unique_ptr<ttrpc::Client> client_;
+  std::thread thread_;
+};
+
+}  // namespace cocoon::runtime

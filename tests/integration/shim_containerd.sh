@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# containerd-shim-cocoon-v2 under real containerd (1.6, private root/state/socket), with the
+# runtime config's process sandbox backend (cocoon-agent on the host, runc) so that the
+# shim protocol is exercised without booting a guest:
+#   1. `ctr run --runtime io.containerd.cocoon.v2 --rootfs EMPTY --annotation
+#      io.cocoon.image=REF` — the agent pulls the image itself; stdout comes back through
+#      containerd's FIFOs and the exit code propagates;
+#   2. a long-running task: `ctr task ls` shows it, `ctr task kill` + `ctr task delete` end
+#      it, and no agent process, shim or sandbox directory is left;
+#   3. a bundle without an image annotation fails with the shim's own message.
+# ctest test integration.shim_containerd (root only: containerd, runc).
+# Usage: shim_containerd.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$(cd "${1:?usage: shim_containerd.sh BUILD_DIR SOURCE_DIR}" && pwd)
+src=${2:?usage: shim_containerd.sh BUILD_DIR SOURCE_DIR}
+cocoon=$build/cmd/cocoon
+kbs_bin=$build/cmd/cocoon-kbs
+work=$(mktemp -d)
+source "$src/tests/integration/lib.sh"
+die() { echo "shim_containerd: $*" >&2; [ -f "$work/containerd.log" ] && tail -30 "$work/containerd.log" >&2; exit 1; }
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "shim_containerd: needs root (containerd, runc); skipped"
+  exit 0
+fi
+for tool in containerd ctr runc umoci skopeo docker-registry; do
+  command -v "$tool" >/dev/null || die "$tool is missing (scripts/setup installs it)"
+done
+
+step "1. a busybox image in a local registry"
+start_registry
+mkdir -p "$work/rootfs/bin"
+cp /bin/busybox "$work/rootfs/bin/busybox"
+for applet in sh echo cat sleep; do ln -s busybox "$work/rootfs/bin/$applet"; done
+umoci init --layout "$work/layout"
+umoci new --image "$work/layout:bb"
+umoci unpack --rootless --image "$work/layout:bb" "$work/bundle" >/dev/null
+cp -a "$work/rootfs/." "$work/bundle/rootfs/"
+umoci repack --image "$work/layout:bb" "$work/bundle"
+umoci config --image "$work/layout:bb" --config.cmd /bin/sh
+skopeo copy --quiet --dest-tls-verify=false "oci:$work/layout:bb" "docker://$registry/test/busybox:v1"
+image=$registry/test/busybox:v1
+printf '[image]\ninsecure_registries = ["%s"]\n' "$registry" > "$work/agent.toml"
+
+step "2. containerd with a private root, the shim on PATH, the process sandbox backend"
+cat > "$work/cocoon.toml" <<TOML
+[sandbox]
+backend = "process"
+oci_runtime = "$(command -v runc)"
+agent_binary = "$build/cmd/cocoon-agent"
+agent_config = "$work/agent.toml"
+permissive_policy = true
+TOML
+cat > "$work/containerd.toml" <<TOML
+version = 2
+root = "$work/containerd/root"
+state = "$work/containerd/state"
+[grpc]
+  address = "$work/containerd.sock"
+[ttrpc]
+  address = "$work/containerd.sock.ttrpc"
+TOML
+PATH=$build/cmd:$PATH COCOON_CONFIG=$work/cocoon.toml \
+  containerd --config "$work/containerd.toml" > "$work/containerd.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do [ -S "$work/containerd.sock" ] && break; sleep 0.1; done
+[ -S "$work/containerd.sock" ] || die "containerd did not start"
+ctr_() { ctr -a "$work/containerd.sock" -n cocoon-test "$@"; }
+stop_tasks() {  # leave nothing running if the test fails midway
+  for t in $(ctr_ task ls -q 2>/dev/null); do ctr_ task kill -s KILL "$t" 2>/dev/null; ctr_ task delete -f "$t" 2>/dev/null; done
+  for c in $(ctr_ container ls -q 2>/dev/null); do ctr_ container delete "$c" 2>/dev/null; done
+  rm -f /run/cocoon/sandboxes/run[123].console.log
+  true
+}
+lib_cleanup_hooks+=(stop_tasks)
+mkdir -p "$work/empty"
+
+step "3. ctr run: output and exit code come back"
+rc=0
+ctr_ run --rm --runtime io.containerd.cocoon.v2 --rootfs --annotation "io.cocoon.image=$image" \
+  "$work/empty" run1 sh -c 'echo hello from the sandbox; echo to stderr >&2; exit 7' \
+  > "$work/out" 2> "$work/err" || rc=$?
+cat "$work/out"
+[ "$rc" -eq 7 ] || { cat "$work/err" >&2; die "exit status $rc, expected 7"; }
+grep -qx "hello from the sandbox" "$work/out" || die "stdout missing"
+grep -qx "to stderr" "$work/err" || die "stderr missing"
+echo "exit status 7 propagated"
+
+step "4. a running task: kill and delete clean up"
+ctr_ run -d --runtime io.containerd.cocoon.v2 --rootfs --annotation "io.cocoon.image=$image" \
+  "$work/empty" run2 sleep 300
+ctr_ task ls | grep -q "run2.*RUNNING" || { ctr_ task ls; die "run2 is not RUNNING"; }
+pgrep -f "cocoon-agent.*run2" >/dev/null || die "no agent process for run2"
+# sleep is PID 1 of its namespace: it ignores SIGTERM, as under runc
+ctr_ task kill -s KILL run2
+for _ in $(seq 1 100); do ctr_ task ls | grep -q "run2.*STOPPED" && break; sleep 0.1; done
+ctr_ task ls | grep -q "run2.*STOPPED" || { ctr_ task ls; die "run2 did not stop"; }
+ctr_ task delete run2
+ctr_ container delete run2
+# The shim exits shortly after containerd's Shutdown; the agent goes with the sandbox.
+for _ in $(seq 1 100); do
+  pgrep -f "cocoon-agent.*run2|containerd-shim-cocoon-v2.*run2" >/dev/null || break
+  sleep 0.1
+done
+! pgrep -f "cocoon-agent.*run2" >/dev/null || die "the agent of run2 is still running"
+! pgrep -f "containerd-shim-cocoon-v2.*run2" >/dev/null || die "the shim of run2 is still running"
+[ ! -d /run/cocoon/sandboxes/run2 ] || die "/run/cocoon/sandboxes/run2 is left"
+echo "killed, deleted, nothing left"
+
+step "5. no image annotation: the shim says what is missing"
+if ctr_ run --rm --runtime io.containerd.cocoon.v2 --rootfs "$work/empty" run3 true 2> "$work/err"; then
+  die "a container without an image reference started"
+fi
+grep -q "io.cocoon.image" "$work/err" || { cat "$work/err" >&2; die "no hint about io.cocoon.image"; }
+echo "refused: $(tail -1 "$work/err")"
+echo
+echo "shim_containerd: ok"
