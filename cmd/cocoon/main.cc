@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
     cocoon::cli::registerNodeCommands(app, action);
     cocoon::cli::registerSecretCommands(app, action);
     cocoon::cli::registerAgentCtlCommands(app, action);
+    cocoon::cli::registerSandboxCommands(app, action);
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
