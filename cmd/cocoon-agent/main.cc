@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // cocoon-agent: the guest agent serving the Kata agent API over ttrpc (issue #8); as the
-// guest's PID 1 it also mounts the early filesystems, loads modules and powers off.
+// guest's PID 1 it also mounts the early filesystems, loads modules and, at the end, resets
+// the guest (which ends the VM: the launcher runs QEMU with -no-reboot).
 //
 // Exit statuses: 0 stopped by SIGTERM/SIGINT or DestroySandbox; 1 a runtime failure
 // (listen, runtime binary); 2 a usage or configuration error; 70 an internal error. As
 // PID 1 it never exits: it powers the guest off instead.
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/reboot.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -377,7 +379,8 @@ int main(int argc, char** argv) {
         "images in the guest and runs containers with an OCI runtime.\n"
         "As PID 1 it also mounts /proc, /sys, /dev, /run, /tmp and cgroup2, loads the "
         "modules listed in /etc/cocoon/modules, listens on the virtio-serial port "
-        "agent.channel.0 when no --listen is given, and powers off on DestroySandbox.\n"
+        "agent.channel.0 when no --listen is given, and ends the VM on DestroySandbox (a "
+        "reset: QEMU runs with -no-reboot).\n"
         "Exit statuses: 0 stopped, 1 runtime failure, 2 usage/config error, 70 internal."};
     app.set_version_flag("--version", std::string("cocoon-agent ") + COCOON_VERSION);
     Flags flags;
@@ -411,9 +414,13 @@ int main(int argc, char** argv) {
     status = kExitInternal;
   }
   if (pid1) {
-    // PID 1 must not exit (the kernel would panic): end the guest instead.
-    Status off = agent::powerOff();
-    std::fprintf(stderr, "cocoon-agent: power off failed: %s\n", off.error().toString().c_str());
+    // PID 1 must not exit (the kernel would panic): end the guest instead. A reset, not a
+    // power-off: the launcher runs QEMU with -no-reboot, so a reset ends the VM, while a
+    // power-off needs ACPI, which PVH boot with a TPM leaves the kernel without (it then
+    // only halts, and QEMU keeps running until the host gives up waiting).
+    ::sync();
+    ::reboot(RB_AUTOBOOT);
+    std::fprintf(stderr, "cocoon-agent: reboot failed: %s\n", std::strerror(errno));
     for (;;) {
       ::pause();
     }

@@ -65,7 +65,7 @@ class Stopper {
     std::lock_guard lock(mutex_);
     if (!done_) {
       done_ = true;
-      // The agent removes its containers and, in a VM, powers the guest off.
+      // The agent removes its containers and, in a VM, ends the guest.
       (void)sb::destroySandbox(sandbox_.agentAddress(), milliseconds(5000));
       result_ = sandbox_.stop(grace_);
     }

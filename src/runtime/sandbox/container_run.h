@@ -56,9 +56,9 @@ struct ContainerRunResult {
 Result<ContainerRunResult> runContainer(const ttrpc::Address& agent, const ContainerRun& run);
 
 // Tells the agent the sandbox ends (DestroySandbox): it removes its containers and exits;
-// in a VM it powers the guest off, so Sandbox::stop finds QEMU gone instead of waiting out
-// its grace period. Errors: kUnavailable when the agent cannot be reached; the agent's
-// status; kDeadlineExceeded after `timeout`.
+// in a VM it resets the guest, which ends QEMU (-no-reboot), so Sandbox::stop finds QEMU
+// gone instead of waiting out its grace period. Errors: kUnavailable when the agent cannot be
+// reached; the agent's status; kDeadlineExceeded after `timeout`.
 Status destroySandbox(const ttrpc::Address& agent, std::chrono::milliseconds timeout);
 
 }  // namespace cocoon::runtime::sandbox

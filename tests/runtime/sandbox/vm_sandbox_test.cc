@@ -7,11 +7,13 @@
 #include <mutex>
 
 #include "agent/agent_env.h"
+#include "common/encoding.h"
 #include "common/files.h"
 #include "common/subprocess.h"
 #include "runtime/sandbox/container_run.h"
 #include "runtime/sandbox/process_scan.h"
 #include "runtime/sandbox/sandbox.h"
+#include "runtime/tee/initdata.h"
 #include "support/expect.h"
 
 namespace cocoon::runtime::sandbox {
@@ -103,7 +105,10 @@ class VmSandboxTest : public ::testing::Test {
   config::RuntimeConfig config_;
 };
 
+// With the vtpm TEE (swtpm started by the launcher) and init-data given by the spec, whose
+// digest reaches the guest's command line for the PCR 8 extension.
 TEST_F(VmSandboxTest, BootsAgentRunsEchoFromGuestPullAndStopsClean) {
+  config_.tee.kind = "vtpm";
   auto env = agent::test::AgentEnv::create();
   ASSERT_TRUE(env) << env.error().toString();
   const std::string& host_image = (*env)->image();  // 127.0.0.1:PORT/test/busybox:v1
@@ -111,6 +116,7 @@ TEST_F(VmSandboxTest, BootsAgentRunsEchoFromGuestPullAndStopsClean) {
   const auto host_port =
       static_cast<std::uint16_t>(std::stoul(host_image.substr(host_image.find(':') + 1, slash)));
   SandboxSpec s = spec();
+  s.initdata_toml = "version = \"0.1.0\"\nalgorithm = \"sha256\"\n[data]\n\"policy.rego\" = \"\"\n";
   s.guest_forwards = {{.guest_address = "10.0.2.100",
                        .guest_port = 5000,
                        .host_address = "127.0.0.1",
@@ -131,7 +137,7 @@ TEST_F(VmSandboxTest, BootsAgentRunsEchoFromGuestPullAndStopsClean) {
   std::mutex mutex;
   std::string out;
   ContainerRun run{.image = std::string(kGuestRegistry) + host_image.substr(slash),
-                   .command = {"echo", "hello"},
+                   .command = {"sh", "-c", "echo hello; cat /proc/cmdline"},
                    .container_id = "echo",
                    .on_stdout = [&](std::string_view d) {
                      std::lock_guard l(mutex);
@@ -140,13 +146,19 @@ TEST_F(VmSandboxTest, BootsAgentRunsEchoFromGuestPullAndStopsClean) {
   auto result = runContainer((*sandbox)->agentAddress(), run);
   ASSERT_TRUE(result) << result.error().toString() << "\nconsole:\n" << (*sandbox)->diagnostics();
   EXPECT_EQ(result->exit_status, 0);
-  EXPECT_EQ(out, "hello\n");
+  // The guest's kernel command line carries the init-data digest (vtpm: for PCR 8).
+  const tee::InitDataDigest digest =
+      tee::initDataDigest(crypto::DigestAlgorithm::kSha256, s.initdata_toml);
+  EXPECT_EQ(out.substr(0, 6), "hello\n");
+  EXPECT_NE(out.find("cocoon.initdata=sha256:" + hexEncode(digest.value)), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("tpm_tis.force=1"), std::string::npos) << out;
   std::printf("container: pull+create %lld ms, start %lld ms, exit %lld ms\n",
               static_cast<long long>(result->timeline.created.count()),
               static_cast<long long>(result->timeline.started.count()),
               static_cast<long long>(result->timeline.exited.count()));
 
-  // DestroySandbox powers the guest off, so stop() needs none of its grace period.
+  // DestroySandbox ends the guest, so stop() needs none of its grace period.
   ASSERT_TRUE(destroySandbox((*sandbox)->agentAddress(), seconds(10)));
   const auto stopping = std::chrono::steady_clock::now();
   ASSERT_TRUE((*sandbox)->stop(seconds(20)));
