@@ -47,6 +47,7 @@ using cocoon::Result;
 struct Memory {
   long rss_kib = -1;
   long pss_kib = -1;
+  long anon_kib = -1;  // private dirty: what the process costs beyond its files
 };
 
 Memory readMemory(pid_t pid) {
@@ -60,6 +61,8 @@ Memory readMemory(pid_t pid) {
       m.rss_kib = value;
     } else if (key == "Pss:" && in >> value >> unit) {
       m.pss_kib = value;
+    } else if (key == "Anonymous:" && in >> value >> unit) {
+      m.anon_kib = value;
     } else {
       in.ignore(1 << 20, '\n');
     }
@@ -196,8 +199,9 @@ double median(std::vector<double> v) {
 }
 
 void printMemory(const char* who, const Memory& m, int threads) {
-  fmt::print("{:<34} {:>9.2f} {:>9.2f} {:>8}\n", who, static_cast<double>(m.rss_kib) / 1024.0,
-             static_cast<double>(m.pss_kib) / 1024.0, threads);
+  fmt::print("{:<34} {:>9.2f} {:>9.2f} {:>9.2f} {:>8}\n", who,
+             static_cast<double>(m.rss_kib) / 1024.0, static_cast<double>(m.pss_kib) / 1024.0,
+             static_cast<double>(m.anon_kib) / 1024.0, threads);
 }
 
 // RSS of the agent after a busybox container has been created, run and removed (needs
@@ -308,7 +312,8 @@ int main(int argc, char** argv) {
              *std::min_element(peer_ms.begin(), peer_ms.end()));
   fmt::print("{:<34} {:>9.2f}    (goal: agent <= 20 ms)\n", "ratio agent/peer",
              median(agent_ms) / median(peer_ms));
-  fmt::print("\nidle memory, MiB (smaps_rollup)    {:>9} {:>9} {:>8}\n", "Rss", "Pss", "threads");
+  fmt::print("\nidle memory, MiB (smaps_rollup)    {:>9} {:>9} {:>9} {:>8}\n", "Rss", "Pss", "Anon",
+             "threads");
   printMemory("cocoon-agent, ready", agent_last.memory, agent_last.threads);
   int threads = 0;
   auto after = afterContainer(&threads);
