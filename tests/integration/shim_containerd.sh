@@ -9,11 +9,15 @@
 #   2. a long-running task: `ctr task ls` shows it, `ctr task kill` + `ctr task delete` end
 #      it, and no agent process, shim or sandbox directory is left;
 #   3. a bundle without an image annotation fails with the shim's own message.
-# ctest test integration.shim_containerd (root only: containerd, runc).
-# Usage: shim_containerd.sh BUILD_DIR SOURCE_DIR
+# With GUEST_DIR (a guest from guest/build-guest.sh --agent ... --with-crun whose agent
+# trusts the registry at 10.0.2.100:5000 and runs --permissive-policy), the same runs
+# through the vm backend: QEMU (TCG) boots the guest, whose agent pulls through a guestfwd.
+# ctest tests integration.shim_containerd and shim_vm.containerd (root only).
+# Usage: shim_containerd.sh BUILD_DIR SOURCE_DIR [GUEST_DIR]
 set -euo pipefail
 build=$(cd "${1:?usage: shim_containerd.sh BUILD_DIR SOURCE_DIR}" && pwd)
-src=${2:?usage: shim_containerd.sh BUILD_DIR SOURCE_DIR}
+src=${2:?usage: shim_containerd.sh BUILD_DIR SOURCE_DIR [GUEST_DIR]}
+guest=${3:-}
 cocoon=$build/cmd/cocoon
 kbs_bin=$build/cmd/cocoon-kbs
 work=$(mktemp -d)
@@ -43,8 +47,11 @@ skopeo copy --quiet --dest-tls-verify=false "oci:$work/layout:bb" "docker://$reg
 image=$registry/test/busybox:v1
 printf '[image]\ninsecure_registries = ["%s"]\n' "$registry" > "$work/agent.toml"
 
-step "2. containerd with a private root, the shim on PATH, the process sandbox backend"
-cat > "$work/cocoon.toml" <<TOML
+backend=process
+[ -z "$guest" ] || backend=vm
+step "2. containerd with a private root, the shim on PATH, the $backend sandbox backend"
+if [ -z "$guest" ]; then
+  cat > "$work/cocoon.toml" <<TOML
 [sandbox]
 backend = "process"
 oci_runtime = "$(command -v runc)"
@@ -52,6 +59,36 @@ agent_binary = "$build/cmd/cocoon-agent"
 agent_config = "$work/agent.toml"
 permissive_policy = true
 TOML
+else
+  if [ ! -f "$guest/manifest.txt" ]; then  # the guest the sandbox_vm tests build, if absent
+    printf '[image]\ninsecure_registries = ["10.0.2.100:5000"]\n' > "$work/guest-agent.toml"
+    rc=0
+    "$src/guest/build-guest.sh" --agent "$build/cmd/cocoon-agent" --with-crun \
+      --agent-config "$work/guest-agent.toml" --payload-args --permissive-policy \
+      --out "$guest" || rc=$?
+    if [ "$rc" -eq 3 ]; then echo "shim_containerd: Debian archive unreachable, no guest; skipped"; exit 0; fi
+    [ "$rc" -eq 0 ] || die "guest/build-guest.sh failed ($rc)"
+  fi
+  # The guest reaches the registry at 10.0.2.100:5000 (QEMU user networking, guestfwd).
+  image=10.0.2.100:5000/test/busybox:v1
+  cat > "$work/cocoon.toml" <<TOML
+[hypervisor]
+accel = "tcg"
+kernel = "$guest/vmlinux"
+initrd = "$guest/initrd.img"
+memory_mib = 1024
+[tee]
+kind = "none"
+[sandbox]
+scratch_disk_mib = 64
+guest_forwards = ["10.0.2.100:5000=${registry}"]
+[timeouts]
+boot = 120
+TOML
+fi
+# What runs the sandbox on the host: the agent process, or QEMU.
+sandbox_proc="cocoon-agent.*run2"
+[ -z "$guest" ] || sandbox_proc="qemu-system.*run2"
 cat > "$work/containerd.toml" <<TOML
 version = 2
 root = "$work/containerd/root"
@@ -91,7 +128,7 @@ step "4. a running task: kill and delete clean up"
 ctr_ run -d --runtime io.containerd.cocoon.v2 --rootfs --annotation "io.cocoon.image=$image" \
   "$work/empty" run2 sleep 300
 ctr_ task ls | grep -q "run2.*RUNNING" || { ctr_ task ls; die "run2 is not RUNNING"; }
-pgrep -f "cocoon-agent.*run2" >/dev/null || die "no agent process for run2"
+pgrep -f "$sandbox_proc" >/dev/null || die "no sandbox process ($sandbox_proc) for run2"
 # sleep is PID 1 of its namespace: it ignores SIGTERM, as under runc
 ctr_ task kill -s KILL run2
 for _ in $(seq 1 100); do ctr_ task ls | grep -q "run2.*STOPPED" && break; sleep 0.1; done
@@ -100,10 +137,10 @@ ctr_ task delete run2
 ctr_ container delete run2
 # The shim exits shortly after containerd's Shutdown; the agent goes with the sandbox.
 for _ in $(seq 1 100); do
-  pgrep -f "cocoon-agent.*run2|containerd-shim-cocoon-v2.*run2" >/dev/null || break
+  pgrep -f "$sandbox_proc|containerd-shim-cocoon-v2.*run2" >/dev/null || break
   sleep 0.1
 done
-! pgrep -f "cocoon-agent.*run2" >/dev/null || die "the agent of run2 is still running"
+! pgrep -f "$sandbox_proc" >/dev/null || die "the sandbox of run2 is still running"
 ! pgrep -f "containerd-shim-cocoon-v2.*run2" >/dev/null || die "the shim of run2 is still running"
 [ ! -d /run/cocoon/sandboxes/run2 ] || die "/run/cocoon/sandboxes/run2 is left"
 echo "killed, deleted, nothing left"
