@@ -64,3 +64,49 @@ YML
   registry=$(wait_for "$work/registry.log" 'listening on [0-9.]+:[0-9]+' | sed 's/listening on //')
   printf '[[registry]]\nlocation = "%s"\ninsecure = true\n' "$registry" > "$work/registries.conf"
 }
+
+# make_busybox_image LAYOUT TAG: an OCI layout holding a one-layer image with the host's
+# static busybox (sh, echo, cat, sleep) and CMD /bin/sh, built with umoci.
+make_busybox_image() {
+  local layout=$1 tag=$2 tmp
+  tmp=$(mktemp -d "$work/busybox-XXXXXX")
+  umoci init --layout "$layout"
+  umoci new --image "$layout:$tag"
+  umoci unpack --rootless --image "$layout:$tag" "$tmp/bundle" >/dev/null
+  mkdir -p "$tmp/bundle/rootfs/bin"
+  cp /bin/busybox "$tmp/bundle/rootfs/bin/busybox"
+  for applet in sh echo cat sleep; do ln -s busybox "$tmp/bundle/rootfs/bin/$applet"; done
+  umoci repack --image "$layout:$tag" "$tmp/bundle"
+  umoci config --image "$layout:$tag" --config.cmd /bin/sh
+  rm -rf "$tmp"
+}
+
+# start_containerd: containerd with a private root, state and sockets under $work, with
+# $build/cmd (the shim) first on PATH and COCOON_CONFIG=$work/cocoon.toml for the shim;
+# defines ctr_ (ctr on that socket, namespace cocoon-test) and stops its tasks on exit.
+start_containerd() {
+  cat > "$work/containerd.toml" <<TOML
+version = 2
+root = "$work/containerd/root"
+state = "$work/containerd/state"
+[grpc]
+  address = "$work/containerd.sock"
+[ttrpc]
+  address = "$work/containerd.sock.ttrpc"
+TOML
+  PATH=$build/cmd:$PATH COCOON_CONFIG=$work/cocoon.toml \
+    containerd --config "$work/containerd.toml" > "$work/containerd.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do [ -S "$work/containerd.sock" ] && return 0; sleep 0.1; done
+  echo "containerd did not start:" >&2; cat "$work/containerd.log" >&2; return 1
+}
+ctr_() { ctr -a "$work/containerd.sock" -n cocoon-test "$@"; }
+# Kills and deletes every task and container left in the test namespace.
+stop_containerd_tasks() {
+  local t c
+  for t in $(ctr_ task ls -q 2>/dev/null); do
+    ctr_ task kill -s KILL "$t" 2>/dev/null; ctr_ task delete -f "$t" 2>/dev/null
+  done
+  for c in $(ctr_ container ls -q 2>/dev/null); do ctr_ container delete "$c" 2>/dev/null; done
+  true
+}

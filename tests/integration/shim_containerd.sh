@@ -34,15 +34,7 @@ done
 
 step "1. a busybox image in a local registry"
 start_registry
-mkdir -p "$work/rootfs/bin"
-cp /bin/busybox "$work/rootfs/bin/busybox"
-for applet in sh echo cat sleep; do ln -s busybox "$work/rootfs/bin/$applet"; done
-umoci init --layout "$work/layout"
-umoci new --image "$work/layout:bb"
-umoci unpack --rootless --image "$work/layout:bb" "$work/bundle" >/dev/null
-cp -a "$work/rootfs/." "$work/bundle/rootfs/"
-umoci repack --image "$work/layout:bb" "$work/bundle"
-umoci config --image "$work/layout:bb" --config.cmd /bin/sh
+make_busybox_image "$work/layout" bb
 skopeo copy --quiet --dest-tls-verify=false "oci:$work/layout:bb" "docker://$registry/test/busybox:v1"
 image=$registry/test/busybox:v1
 printf '[image]\ninsecure_registries = ["%s"]\n' "$registry" > "$work/agent.toml"
@@ -89,26 +81,10 @@ fi
 # What runs the sandbox on the host: the agent process, or QEMU.
 sandbox_proc="cocoon-agent.*run2"
 [ -z "$guest" ] || sandbox_proc="qemu-system.*run2"
-cat > "$work/containerd.toml" <<TOML
-version = 2
-root = "$work/containerd/root"
-state = "$work/containerd/state"
-[grpc]
-  address = "$work/containerd.sock"
-[ttrpc]
-  address = "$work/containerd.sock.ttrpc"
-TOML
-PATH=$build/cmd:$PATH COCOON_CONFIG=$work/cocoon.toml \
-  containerd --config "$work/containerd.toml" > "$work/containerd.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do [ -S "$work/containerd.sock" ] && break; sleep 0.1; done
-[ -S "$work/containerd.sock" ] || die "containerd did not start"
-ctr_() { ctr -a "$work/containerd.sock" -n cocoon-test "$@"; }
+start_containerd || die "containerd did not start"
 stop_tasks() {  # leave nothing running if the test fails midway
-  for t in $(ctr_ task ls -q 2>/dev/null); do ctr_ task kill -s KILL "$t" 2>/dev/null; ctr_ task delete -f "$t" 2>/dev/null; done
-  for c in $(ctr_ container ls -q 2>/dev/null); do ctr_ container delete "$c" 2>/dev/null; done
+  stop_containerd_tasks
   rm -f /run/cocoon/sandboxes/run[123].console.log
-  true
 }
 lib_cleanup_hooks+=(stop_tasks)
 mkdir -p "$work/empty"
