@@ -328,7 +328,11 @@ Result<VerifiedEvidence, VerifyFailure> TdxVerifier::verify(const json::Json& ev
     return failure(VerifyReason::kMalformedEvidence,
                    fmt::format("quote: {}", internal::describeError(quote.error())));
   }
-  auto log_b64 = json::getOptionalString(evidence, "cc_eventlog");
+  // serde writes the attester's None (no CCEL table) as null: same as absent.
+  const auto log_member = evidence.find("cc_eventlog");
+  auto log_b64 = log_member != evidence.end() && log_member->is_null()
+                     ? Result<const std::string*>(nullptr)
+                     : json::getOptionalString(evidence, "cc_eventlog");
   if (!log_b64 || (*log_b64 && (*log_b64)->size() > kMaxEvidenceText)) {
     return failure(VerifyReason::kMalformedEvidence,
                    log_b64 ? "cc_eventlog is too large" : internal::describeError(log_b64.error()));

@@ -448,6 +448,17 @@ TEST_F(TdxBuilt, MalformedEvidenceJsonIsRefused) {
   expectFailure(verifyBytes(v3), VerifyReason::kUnsupportedEvidence, "quote version is 3");
 }
 
+// guest-components' TdxEvidence serializes cc_eventlog: None as null.
+TEST_F(TdxBuilt, NullEventLogIsNoEventLog) {
+  json::Json evidence = evidenceJson(good_);
+  evidence["cc_eventlog"] = nullptr;
+  auto r = verifier().verify(evidence, expect());
+  ASSERT_TRUE(r) << r.error().message;
+  evidence["cc_eventlog"] = 5;
+  expectFailure(verifier().verify(evidence, expect()), VerifyReason::kMalformedEvidence,
+                "cc_eventlog");
+}
+
 // ---- What one verifier remembers between quotes (see verifier.h) ----
 
 TEST_F(TdxBuilt, CachedChainIsJudgedAgainEachTimeAtTheVerificationTime) {
