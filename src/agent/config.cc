@@ -100,13 +100,15 @@ Result<AgentConfig> parseAgentConfig(std::string_view text, std::string_view sou
   COCOON_ASSIGN_OR_RETURN(const toml::table* image, getTable(root, "image"));
   if (image != nullptr) {
     const std::string where = fmt::format("{} [image]", source_name);
-    COCOON_TRY(
-        rejectUnknownKeys(*image,
-                          {"registries_conf", "insecure_registries", "auth_file", "flatten",
-                           "image_security_policy_uri", "authenticated_registry_credentials_uri"},
-                          where));
+    COCOON_TRY(rejectUnknownKeys(
+        *image,
+        {"registries_conf", "registries_d", "insecure_registries", "auth_file", "flatten",
+         "image_security_policy_uri", "authenticated_registry_credentials_uri"},
+        where));
     COCOON_ASSIGN_OR_RETURN(config.image.registries_conf,
                             absolutePath(*image, "registries_conf", {}, where));
+    COCOON_ASSIGN_OR_RETURN(config.image.registries_d,
+                            absolutePath(*image, "registries_d", {}, where));
     COCOON_ASSIGN_OR_RETURN(config.image.auth_file, absolutePath(*image, "auth_file", {}, where));
     COCOON_ASSIGN_OR_RETURN(config.image.insecure_registries,
                             getStringArray(*image, "insecure_registries"));

@@ -21,6 +21,11 @@ struct AgentImageConfig {
   // containers-registries.conf for the guest pulls; empty: $CONTAINERS_REGISTRIES_CONF,
   // else the system file.
   std::filesystem::path registries_conf;
+  // containers-registries.d directory saying where signatures are (lookaside, sigstore
+  // attachments); empty: one the agent writes under state_dir that reads cosign signatures
+  // from the registry's sha256-<digest>.sig attachments for every registry, as CoCo's
+  // guests look for them.
+  std::filesystem::path registries_d;
   // Registries reached over plain HTTP / unverified TLS (tests, local mirrors): the agent
   // writes them into a registries.conf of its own. Excludes registries_conf.
   std::vector<std::string> insecure_registries;
@@ -68,6 +73,7 @@ struct AgentConfig {
 //   oci_runtime = "/usr/bin/crun"
 //   [image]
 //   registries_conf = "/etc/containers/registries.conf"
+//   registries_d = "/etc/containers/registries.d"
 //   insecure_registries = ["127.0.0.1:5000"]
 //   auth_file = "/etc/cocoon/auth.json"
 //   flatten = false

@@ -147,6 +147,13 @@ Result<GuestPullOptions> makeGuestPullOptions(const AgentConfig& config,
     // Never the containers lookup order ($HOME, $XDG_RUNTIME_DIR): the owner's file or none.
     options.source.auth_file = config.state_dir / "no-auth.json";
   }
+  options.registries_d = config.image.registries_d;
+  if (options.registries_d.empty()) {
+    options.registries_d = config.state_dir / "registries.d";
+    COCOON_TRY(createDirectories(options.registries_d));
+    COCOON_TRY(writeFileAtomic(options.registries_d / "default.yaml",
+                               asBytes("default-docker:\n  use-sigstore-attachments: true\n")));
+  }
   if (!config.image.insecure_registries.empty()) {
     options.source.registries_conf = config.state_dir / "registries.conf";
     COCOON_TRY(writeFileAtomic(options.source.registries_conf,
@@ -180,8 +187,9 @@ Status pullIntoBundle(const GuestPullRequest& request, const std::filesystem::pa
   }
   image::trust::OpenedPolicy policy;
   if (!policy_path.empty()) {
-    COCOON_ASSIGN_OR_RETURN(policy,
-                            image::trust::openPolicy(request.image, {.policy = policy_path}));
+    COCOON_ASSIGN_OR_RETURN(
+        policy, image::trust::openPolicy(
+                    request.image, {.policy = policy_path, .registries_d = options.registries_d}));
     pull.policy = policy.enforcer.get();
   }
   image::crypt::KeyDecryptProvider decrypt({.private_keys = {}, .fetcher = options.hub});

@@ -53,8 +53,9 @@ struct GuestPullOptions {
   // Fetches the KEKs of provider.attestation-agent layers and the kbs:/// URIs below;
   // nullptr: encrypted layers and kbs:/// URIs fail. Not owned.
   attest::cdh::DataHub* hub = nullptr;
-  std::string policy_uri;       // AgentImageConfig::image_security_policy_uri
-  std::string credentials_uri;  // AgentImageConfig::authenticated_registry_credentials_uri
+  std::filesystem::path registries_d;  // where the policy's signatures are looked up
+  std::string policy_uri;              // AgentImageConfig::image_security_policy_uri
+  std::string credentials_uri;         // AgentImageConfig::authenticated_registry_credentials_uri
 };
 
 // The data hub for config.kbc, or nullptr when no KBS is configured. An inline kbs_cert is

@@ -27,6 +27,7 @@ oci_runtime = "/usr/sbin/runc"
 [image]
 insecure_registries = ["127.0.0.1:5000", "[::1]:5001"]
 auth_file = "/etc/cocoon/auth.json"
+registries_d = "/etc/containers/registries.d"
 flatten = true
 )",
                                  "agent.toml");
@@ -37,6 +38,7 @@ flatten = true
             (std::vector<std::string>{"127.0.0.1:5000", "[::1]:5001"}));
   EXPECT_EQ(config->image.auth_file, "/etc/cocoon/auth.json");
   EXPECT_TRUE(config->image.flatten);
+  EXPECT_EQ(config->image.registries_d, "/etc/containers/registries.d");
 }
 
 TEST(AgentConfig, RejectsUnknownKeys) {
