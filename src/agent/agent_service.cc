@@ -303,9 +303,19 @@ struct AgentService::Impl {
     if (req.process().args_size() == 0) {
       co_return fail(Code::kInvalidArgument, "ExecProcess.process.Args: empty");
     }
+    json::Json process = processToJson(req.process());
+    if (req.process().env_size() == 0) {
+      // No environment given (ctr task exec of a container whose spec the guest merged):
+      // the container's own, as its init process has it, so that PATH resolves the command.
+      auto spec = readTextFile(bundleDir(req.container_id()) / "config.json", 4u << 20);
+      auto parsed = spec ? json::parseJson(*spec) : Result<json::Json>(fail(spec.error()));
+      if (parsed && parsed->contains("process") && (*parsed)["process"].contains("env")) {
+        process["env"] = (*parsed)["process"]["env"];
+      }
+    }
     Status started = co_await supervisor.execProcess({.container_id = req.container_id(),
                                                       .exec_id = req.exec_id(),
-                                                      .process = processToJson(req.process())});
+                                                      .process = std::move(process)});
     if (!started) {
       co_return fail(std::move(started).error());
     }

@@ -105,6 +105,14 @@ ctr_ run -d --runtime io.containerd.cocoon.v2 --rootfs --annotation "io.cocoon.i
   "$work/empty" run2 sleep 300
 ctr_ task ls | grep -q "run2.*RUNNING" || { ctr_ task ls; die "run2 is not RUNNING"; }
 pgrep -f "$sandbox_proc" >/dev/null || die "no sandbox process ($sandbox_proc) for run2"
+out=$(ctr_ task exec --exec-id probe run2 sh -c 'echo exec works; exit 3') && rc=0 || rc=$?
+[ "$out" = "exec works" ] && [ "$rc" -eq 3 ] || die "exec: output '$out', status $rc"
+echo "exec: output and exit status 3 came back"
+ctr_ task pause run2
+ctr_ task ls | grep -q "run2.*PAUSED" || { ctr_ task ls; die "run2 is not PAUSED"; }
+ctr_ task resume run2
+ctr_ task ls | grep -q "run2.*RUNNING" || { ctr_ task ls; die "run2 did not resume"; }
+echo "paused and resumed"
 # sleep is PID 1 of its namespace: it ignores SIGTERM, as under runc
 ctr_ task kill -s KILL run2
 for _ in $(seq 1 100); do ctr_ task ls | grep -q "run2.*STOPPED" && break; sleep 0.1; done
