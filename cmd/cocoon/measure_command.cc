@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // `cocoon measure snp|snp-hashes|tdx`: the launch measurements of the VMs the runtime
 // starts, so workload owners can register them as reference values.
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "cmd/cocoon/command.h"
 #include "common/encoding.h"
+#include "crypto/digest.h"
 #include "json/json.h"
 #include "measure/ovmf.h"
 #include "measure/snp.h"
 #include "measure/tdx.h"
+#include "measure/tdx_rtmr.h"
 
 namespace cocoon::cli {
 namespace {
@@ -176,18 +179,55 @@ void registerSnpHashes(CLI::App& measure, Action& action) {
   });
 }
 
+// RTMR1/RTMR2 of the direct-boot inputs as JSON (hex), or an error naming the input.
+Result<json::Json> tdxRtmrsJson(const KernelOptions& k, bool td_shim) {
+  if (k.kernel.empty()) {
+    return fail(Code::kInvalidArgument, "--initrd, --append and --td-shim need --kernel");
+  }
+  COCOON_ASSIGN_OR_RETURN(Bytes kernel, readInput(k.kernel));
+  Bytes initrd;
+  if (!k.initrd.empty()) {
+    COCOON_ASSIGN_OR_RETURN(initrd, readInput(k.initrd));
+  }
+  const std::string cmdline = k.append.value_or("");
+  measure::TdxRtmrEvents events;
+  if (td_shim) {
+    if (!initrd.empty()) {
+      return fail(Code::kInvalidArgument, "--td-shim boots a payload without an initrd");
+    }
+    const Bytes digest = crypto::sha384(kernel);
+    measure::Sha384 payload{};
+    std::copy(digest.begin(), digest.end(), payload.begin());
+    COCOON_ASSIGN_OR_RETURN(events, measure::tdShimEvents(payload, cmdline));
+  } else {
+    COCOON_ASSIGN_OR_RETURN(events, measure::ovmfDirectBootEvents(kernel, initrd, cmdline));
+  }
+  return json::Json{{"rtmr1", hexEncode(measure::replayRtmr(events.rtmr1))},
+                    {"rtmr2", hexEncode(measure::replayRtmr(events.rtmr2))},
+                    {"boot", td_shim ? "td-shim" : "ovmf"},
+                    {"kernel", k.kernel},
+                    {"initrd", k.initrd},
+                    {"cmdline", cmdline}};
+}
+
 void registerTdx(CLI::App& measure, Action& action) {
   struct Options {
     std::string tdvf;
     std::string vars;
     std::string order = "single";
+    KernelOptions kernel;
+    bool td_shim = false;
     bool json = false;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = measure.add_subcommand(
       "tdx",
-      "Print the MRTD (48 bytes hex) of a TDX guest started by QEMU/KVM with this TDVF/OVMF. "
-      "RTMRs for direct kernel boot are not computed yet (--json marks them null)");
+      "Print the MRTD (48 bytes hex) of a TDX guest started by QEMU/KVM with this TDVF/OVMF; "
+      "with --kernel, print JSON with MRTD, RTMR1 (kernel Authenticode digest and OVMF's boot "
+      "actions, or td-shim's separator, payload and command line) and RTMR2 (the EFI stub's "
+      "LoadOptions and initrd; zero under td-shim). RTMR0 is not computed: it covers the TD "
+      "HOB and ACPI tables that the VMM builds (QEMU version, -m, -smp, devices); take it "
+      "from a quote of a booted guest. RTMR3 is left to the guest (runtime measurements)");
   cmd->add_option("--tdvf", opts->tdvf, "TDVF / unified OVMF.fd, or a split OVMF_CODE.fd")
       ->required();
   cmd->add_option("--vars", opts->vars,
@@ -197,7 +237,11 @@ void registerTdx(CLI::App& measure, Action& action) {
                   "PAGE.ADDs of a section first (older TDX KVM trees)")
       ->check(CLI::IsMember({"single", "two"}))
       ->capture_default_str();
-  cmd->add_flag("--json", opts->json, "Print JSON with MRTD and the RTMR status");
+  addKernelOptions(cmd, opts->kernel);
+  cmd->add_flag("--td-shim", opts->td_shim,
+                "The firmware is td-shim and --kernel its payload (RTMR1 = separator, SHA-384 "
+                "of the payload, SHA-384 of --append zero-padded to 4096 bytes)");
+  cmd->add_flag("--json", opts->json, "Print JSON (implied by --kernel)");
   cmd->callback([opts, &action] {
     action = [opts]() -> int {
       const Options& o = *opts;
@@ -222,18 +266,28 @@ void registerTdx(CLI::App& measure, Action& action) {
       if (!mrtd) {
         return reportError(mrtd.error().addContext("measuring " + o.tdvf));
       }
-      if (!o.json) {
+      const bool direct_boot =
+          !o.kernel.kernel.empty() || !o.kernel.initrd.empty() || o.kernel.append || o.td_shim;
+      if (!o.json && !direct_boot) {
         fmt::print("{}\n", hexEncode(*mrtd));
         return kExitOk;
       }
-      printJson({{"mrtd", hexEncode(*mrtd)},
-                 {"tdvf", o.tdvf},
-                 {"page_add_order", o.order},
-                 {"rtmr1", nullptr},
-                 {"rtmr2", nullptr},
-                 {"rtmr_note",
-                  "not computed: RTMR1/RTMR2 for direct kernel boot are not "
-                  "implemented yet"}});
+      json::Json out = {{"mrtd", hexEncode(*mrtd)},
+                        {"tdvf", o.tdvf},
+                        {"page_add_order", o.order},
+                        {"rtmr1", nullptr},
+                        {"rtmr2", nullptr}};
+      if (direct_boot) {
+        auto rtmrs = tdxRtmrsJson(o.kernel, o.td_shim);
+        if (!rtmrs) {
+          return reportError(rtmrs.error());
+        }
+        out.update(*rtmrs);
+      }
+      out["rtmr_note"] =
+          "RTMR0 (TD HOB, ACPI tables) depends on the VMM and is not computed; RTMR3 is the "
+          "guest's";
+      printJson(out);
       return kExitOk;
     };
   });
