@@ -34,6 +34,17 @@
 namespace cocoon::agent::container {
 namespace {
 
+// The OCI runtime's argument list. Call sites use this instead of a braced list: g++ 12
+// rejects an initializer_list's array inside a co_await expression ("array used as
+// initializer").
+template <class... Args>
+std::vector<std::string> argv(Args&&... args) {
+  std::vector<std::string> out;
+  out.reserve(sizeof...(Args));
+  (out.emplace_back(std::forward<Args>(args)), ...);
+  return out;
+}
+
 namespace asio = boost::asio;
 using internal::Process;
 using internal::RuntimeCli;
@@ -390,16 +401,17 @@ asio::awaitable<Status> Core::createContainer(ContainerConfig config) {
     co_return ok;
   }
   std::error_code ec;
+  const std::vector<std::string> force_delete = argv("delete", "--force", config.id);
   if (std::filesystem::exists(options_.state_dir / "runtime" / config.id, ec)) {
     // A leftover of an agent that died: the runtime would refuse the id.
-    (void)co_await runtime_.check({"delete", "--force", config.id});
+    (void)co_await runtime_.check(force_delete);
   }
-  auto init = co_await launch({"create", "--bundle", config.bundle.string()}, config.id, *terminal,
-                              dir / "init.pid", config.id);
+  auto init = co_await launch(argv("create", "--bundle", config.bundle.string()), config.id,
+                              *terminal, dir / "init.pid", config.id);
   if (!init) {
     if (std::filesystem::exists(options_.state_dir / "runtime" / config.id, ec)) {
       // The runtime succeeded but we could not take the process over: undo it.
-      (void)co_await runtime_.check({"delete", "--force", config.id});
+      (void)co_await runtime_.check(force_delete);
     }
     (void)cocoon::removeAll(dir);
     co_return fail(std::move(init).error());
@@ -425,7 +437,7 @@ asio::awaitable<Status> Core::startContainer(std::string id) {
                    statusName(s));
   }
   const InFlight guard(**c, idle_);
-  Status started = co_await runtime_.check({"start", id});
+  Status started = co_await runtime_.check(argv("start", id));
   if (!started) {
     co_return started;
   }
@@ -462,10 +474,10 @@ asio::awaitable<Status> Core::execProcess(ExecConfig config) {
   }
   const InFlight guard(container, idle_);
   container.execs.emplace(config.exec_id, nullptr);
-  auto process =
-      co_await launch({"exec", "--detach", "--process", process_file.string()}, config.container_id,
-                      *terminal, container.dir / ("exec-" + config.exec_id + ".pid"),
-                      config.container_id + "/" + config.exec_id);
+  auto process = co_await launch(argv("exec", "--detach", "--process", process_file.string()),
+                                 config.container_id, *terminal,
+                                 container.dir / ("exec-" + config.exec_id + ".pid"),
+                                 config.container_id + "/" + config.exec_id);
   if (!process) {
     container.execs.erase(config.exec_id);
     co_return fail(std::move(process).error());
@@ -491,7 +503,7 @@ asio::awaitable<Status> Core::signalProcess(std::string id, std::string exec_id,
     co_return okStatus();
   }
   const InFlight guard(c, idle_);
-  Status sent = co_await runtime_.check({"kill", "--all", id, std::to_string(sig)});
+  Status sent = co_await runtime_.check(argv("kill", "--all", id, std::to_string(sig)));
   if (!sent && !(*process)->exited()) {
     co_return sent;
   }
@@ -528,7 +540,7 @@ asio::awaitable<Status> Core::transition(std::string id, const char* verb, Conta
                    statusName(s));
   }
   const InFlight guard(**c, idle_);
-  Status done = co_await runtime_.check({verb, id});
+  Status done = co_await runtime_.check(argv(verb, id));
   if (!done) {
     co_return done;
   }
@@ -554,7 +566,7 @@ asio::awaitable<Status> Core::update(std::string id, json::Json resources) {
   if (auto ok = writeFileAtomic(file, asBytes(text), 0600); !ok) {
     co_return ok;
   }
-  co_return co_await runtime_.check({"update", "--resources", file.string(), id});
+  co_return co_await runtime_.check(argv("update", "--resources", file.string(), id));
 }
 
 asio::awaitable<Status> Core::removeContainer(std::string id, std::chrono::milliseconds grace) {
@@ -573,7 +585,7 @@ asio::awaitable<Status> Core::removeContainer(std::string id, std::chrono::milli
   const std::shared_ptr<Process> init = c.init;
   if (effectiveStatus(c) == ContainerStatus::kPaused) {
     // A frozen init cannot act on SIGTERM.
-    if (co_await runtime_.check({"resume", id})) {
+    if (co_await runtime_.check(argv("resume", id))) {
       setStatus(c, ContainerStatus::kRunning);
     }
   }
@@ -581,7 +593,7 @@ asio::awaitable<Status> Core::removeContainer(std::string id, std::chrono::milli
     (void)init->signal(SIGTERM);
     (void)co_await init->waitFor(grace);
   }
-  Status deleted = co_await runtime_.check({"delete", "--force", id});
+  Status deleted = co_await runtime_.check(argv("delete", "--force", id));
   std::error_code ec;
   if (!deleted && std::filesystem::exists(options_.state_dir / "runtime" / id, ec)) {
     c.removing = false;
