@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include <sys/stat.h>
+
 #include "common/encoding.h"
 #include "common/files.h"
 #include "crypto/signature.h"
@@ -199,11 +201,37 @@ Result<QeIdentity> qeIdentityFrom(const json::Json& v) {
   return q;
 }
 
+using FileStamp = DirectoryCollateralSource::FileStamp;
+
+// nullopt when `path` does not exist (or cannot be stat'ed: the read that follows reports it).
+std::optional<FileStamp> stampOf(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return std::nullopt;
+  }
+  return FileStamp{path.string(), static_cast<std::uint64_t>(st.st_size),
+                   std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec,
+                   static_cast<std::uint64_t>(st.st_ino)};
+}
+
+// Stamps before reading: a file replaced after its stamp differs from it on the next fetch.
+Result<Bytes> readStamped(const std::filesystem::path& path, std::vector<FileStamp>& stamps) {
+  if (auto stamp = stampOf(path)) {
+    stamps.push_back(std::move(*stamp));
+  }
+  return readFile(path, kMaxCollateralFile);
+}
+
 Result<std::string> readFirst(const std::filesystem::path& dir,
-                              std::initializer_list<std::string> names, bool& found) {
+                              std::initializer_list<std::string> names, bool& found,
+                              std::vector<FileStamp>& stamps) {
   for (const std::string& name : names) {
+    auto stamp = stampOf(dir / name);
     auto text = readTextFile(dir / name, kMaxCollateralFile);
     if (text) {
+      if (stamp) {
+        stamps.push_back(std::move(*stamp));
+      }
       found = true;
       return text;
     }
@@ -256,32 +284,59 @@ Result<QeIdentity> parseQeIdentity(std::string_view document, const crypto::Key&
 
 Result<std::optional<RawCollateral>> DirectoryCollateralSource::fetch(
     const std::array<std::uint8_t, 6>& fmspc) const {
+  const std::lock_guard lock(mu_);
+  if (auto it = cache_.find(fmspc); it != cache_.end()) {
+    const auto& stamps = it->second.stamps;
+    if (std::all_of(stamps.begin(), stamps.end(),
+                    [](const FileStamp& s) { return stampOf(s.path) == s; })) {
+      return it->second.raw;
+    }
+    cache_.erase(it);
+  }
+  COCOON_ASSIGN_OR_RETURN(Entry entry, read(fmspc));
+  auto raw = entry.raw;
+  cache_.emplace(fmspc, std::move(entry));
+  return raw;
+}
+
+Result<DirectoryCollateralSource::Entry> DirectoryCollateralSource::read(
+    const std::array<std::uint8_t, 6>& fmspc) const {
+  Entry entry;
+  // The directory's own stamp changes when a file is added, removed or renamed into it.
+  auto dir_stamp = stampOf(dir_);
+  if (!dir_stamp) {
+    return fail(Code::kNotFound, "collateral directory {} does not exist", dir_.string());
+  }
+  entry.stamps.push_back(std::move(*dir_stamp));
   RawCollateral raw;
   bool found = false;
   COCOON_ASSIGN_OR_RETURN(
-      raw.tcb_info, readFirst(dir_, {hexEncode(fmspc) + ".tcbinfo.json", "tcbInfo.json"}, found));
+      raw.tcb_info,
+      readFirst(dir_, {hexEncode(fmspc) + ".tcbinfo.json", "tcbInfo.json"}, found, entry.stamps));
   if (!found) {
-    return std::optional<RawCollateral>();
+    return entry;
   }
-  COCOON_ASSIGN_OR_RETURN(raw.qe_identity,
-                          readFirst(dir_, {"qeIdentity.json", "enclaveIdentity.json"}, found));
+  COCOON_ASSIGN_OR_RETURN(
+      raw.qe_identity,
+      readFirst(dir_, {"qeIdentity.json", "enclaveIdentity.json"}, found, entry.stamps));
   if (!found) {
     return fail(Code::kNotFound, "{} has TCB info but no qeIdentity.json or enclaveIdentity.json",
                 dir_.string());
   }
   std::error_code ec;
   std::vector<std::filesystem::path> crl_files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
-    if (entry.path().extension() == ".crl") {
-      crl_files.push_back(entry.path());
+  for (const auto& file : std::filesystem::directory_iterator(dir_, ec)) {
+    if (file.path().extension() == ".crl") {
+      crl_files.push_back(file.path());
     }
   }
   std::sort(crl_files.begin(), crl_files.end());
   for (const auto& path : crl_files) {
-    COCOON_ASSIGN_OR_RETURN(Bytes crl, readFile(path, kMaxCollateralFile));
+    COCOON_ASSIGN_OR_RETURN(Bytes crl, readStamped(path, entry.stamps));
     raw.crls.push_back(std::move(crl));
   }
-  return std::optional<RawCollateral>(std::move(raw));
+  entry.raw = std::move(raw);
+  return entry;
 }
 
 }  // namespace cocoon::verify::tdx

@@ -11,6 +11,8 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -111,16 +113,36 @@ class CollateralSource {
 //   <fmspc lowercase hex>.tcbinfo.json  or  tcbInfo.json     TCB info (the first found)
 //   qeIdentity.json  or  enclaveIdentity.json                 TD QE identity
 //   *.crl (DER or PEM)                                        CRLs, all of them
-// nullopt when there is no TCB info file. Files are read on every fetch (an operator may
-// refresh them); each is capped at 1 MiB.
+// nullopt when there is no TCB info file. Each file is capped at 1 MiB. What a fetch read
+// is kept per FMSPC with the (size, mtime_ns, inode) of the directory and of every file it
+// read; a later fetch answers from memory while all of them still stat the same, and reads
+// everything again otherwise, so an operator's refresh (in place, by rename, a CRL added
+// or removed) is seen on the next fetch.
 class DirectoryCollateralSource final : public CollateralSource {
  public:
   explicit DirectoryCollateralSource(std::filesystem::path dir) : dir_(std::move(dir)) {}
   Result<std::optional<RawCollateral>> fetch(
       const std::array<std::uint8_t, 6>& fmspc) const override;
 
+  // What identifies a file's version without reading it.
+  struct FileStamp {
+    std::string path;
+    std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0;
+    std::uint64_t inode = 0;
+    bool operator==(const FileStamp&) const = default;
+  };
+
  private:
+  struct Entry {
+    std::vector<FileStamp> stamps;
+    std::optional<RawCollateral> raw;
+  };
+  Result<Entry> read(const std::array<std::uint8_t, 6>& fmspc) const;
+
   std::filesystem::path dir_;
+  mutable std::mutex mu_;
+  mutable std::map<std::array<std::uint8_t, 6>, Entry> cache_;  // guarded by mu_
 };
 
 // The TDX TCB status names (TCB info v3 tcbStatus values).

@@ -3,6 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+
+#include "common/files.h"
+
 #include "support/expect.h"
 #include "verify/tdx/builders.h"
 #include "verify/tdx/pck.h"
@@ -174,6 +181,52 @@ TEST(TdxPck, RejectsTruncatedAndIncompleteExtensions) {
   Bytes wrong_tag = ext;
   wrong_tag[0] = 0x31;
   expectError(parsePckExtensions(wrong_tag), Code::kInvalidArgument, "tag 0x31");
+}
+
+// What a DirectoryCollateralSource read is served from memory while the files stat the
+// same, and read again when a file's size/mtime/inode or the directory changes.
+TEST(DirectoryCollateralSource, ServesUnchangedFilesFromMemoryAndSeesChanges) {
+  auto dir = TempDir::create("tdx-collateral");
+  ASSERT_TRUE(dir);
+  const auto tcb = dir->path() / "tcbInfo.json";
+  const auto qe = dir->path() / "qeIdentity.json";
+  ASSERT_TRUE(writeFileAtomic(tcb, asBytes("tcb-1")));
+  ASSERT_TRUE(writeFileAtomic(qe, asBytes("qe-1")));
+  const DirectoryCollateralSource source(dir->path());
+  const std::array<std::uint8_t, 6> fmspc{};
+  auto first = source.fetch(fmspc);
+  ASSERT_TRUE(first && *first) << first.error().toString();
+  EXPECT_EQ((*first)->tcb_info, "tcb-1");
+
+  // Same size, same inode, mtime put back: indistinguishable by stat, so the memory copy.
+  struct stat before {};
+  ASSERT_EQ(::stat(tcb.c_str(), &before), 0);
+  {
+    std::FILE* f = std::fopen(tcb.c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    ASSERT_GE(std::fputs("tcb-2", f), 0);
+    ASSERT_EQ(std::fclose(f), 0);
+  }
+  const struct timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(::utimensat(AT_FDCWD, tcb.c_str(), times, 0), 0);
+  EXPECT_EQ((*source.fetch(fmspc))->tcb_info, "tcb-1");
+
+  // A new mtime: read again.
+  const struct timespec later[2] = {before.st_atim,
+                                    {before.st_mtim.tv_sec + 1, before.st_mtim.tv_nsec}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, tcb.c_str(), later, 0), 0);
+  EXPECT_EQ((*source.fetch(fmspc))->tcb_info, "tcb-2");
+
+  // A CRL added to the directory (the directory's stamp changes).
+  EXPECT_TRUE((*source.fetch(fmspc))->crls.empty());
+  ASSERT_TRUE(writeFileAtomic(dir->path() / "root.crl", asBytes("crl")));
+  auto with_crl = source.fetch(fmspc);
+  ASSERT_TRUE(with_crl && *with_crl);
+  ASSERT_EQ((*with_crl)->crls.size(), 1U);
+
+  // Replaced by rename (new inode, same size): read again.
+  ASSERT_TRUE(writeFileAtomic(qe, asBytes("qe-2")));
+  EXPECT_EQ((*source.fetch(fmspc))->qe_identity, "qe-2");
 }
 
 }  // namespace
