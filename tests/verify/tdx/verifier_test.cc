@@ -394,6 +394,23 @@ TEST_F(TdxBuilt, RevokedPckCertificateIsInvalid) {
   expectFailure(r, VerifyReason::kCertificateInvalid, "is revoked");
 }
 
+// Intel's Root CA CRL (IntelSGXRootCA.der, a DER CRL despite its name) saved as *.crl
+// revokes a PCK Platform CA: every quote under that CA is refused.
+TEST_F(TdxBuilt, PlatformCaRevokedByTheRootCrlIsInvalid) {
+  auto dir = TempDir::create("tdx-root-crl");
+  ASSERT_TRUE(dir);
+  const crypto::Crl crl =
+      cocoon::test::CrlBuilder().issuer(builder_.root()).revoke(builder_.ca().cert).build();
+  ASSERT_TRUE(writeFileAtomic(dir->path() / "IntelSGXRootCA.crl", crl.der()));
+  ASSERT_TRUE(writeFileAtomic(dir->path() / "tcbInfo.json", asBytes("{}")));
+  ASSERT_TRUE(writeFileAtomic(dir->path() / "qeIdentity.json", asBytes("{}")));
+  TdxTrustConfig trust;
+  trust.root_cas.push_back(builder_.root().cert);
+  trust.collateral_dir = dir->path();
+  auto r = TdxVerifier(trust).verify(evidenceJson(good_), expect());
+  expectFailure(r, VerifyReason::kCertificateInvalid, "is revoked");
+}
+
 TEST_F(TdxBuilt, WrongReportDataIsRefused) {
   Expectations e = expect();
   e.report_data = Bytes(48, 0x43);
