@@ -250,8 +250,9 @@ void registerEvidenceCommands(CLI::App& app, Action& action) {
   cmd->add_flag("--allow-debug", opts->allow_debug, "snp, tdx: accept guests that allow debugging");
   cmd->add_option("--collateral", opts->collateral_dir,
                   "tdx: Intel PCS collateral directory (<fmspc>.tcbinfo.json or tcbInfo.json, "
-                  "qeIdentity.json or enclaveIdentity.json, *.crl); without it tcb_status is "
-                  "Unknown");
+                  "qeIdentity.json or enclaveIdentity.json, *.crl: the PCK Platform/Processor "
+                  "CA CRL from PCS pckcrl and Intel's Root CA CRL IntelSGXRootCA.der, each "
+                  "optional, DER or PEM); without it tcb_status is Unknown");
   cmd->add_option("--pcs", opts->pcs_url,
                   "tdx: fetch collateral from Intel PCS or a PCCS at this URL (network; e.g. "
                   "https://api.trustedservices.intel.com; cached in --collateral)");
