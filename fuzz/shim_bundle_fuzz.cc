@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fuzzes what the shim reads from containerd: a bundle's config.json (runtime/shim/bundle.h)
-// and an exec's process JSON, then the sandbox directory name of whatever id came out.
+// an exec's process JSON and an update's resources JSON, then the sandbox directory name of
+// whatever id came out.
 #include <cstdint>
 #include <string_view>
 
@@ -13,6 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)cocoon::runtime::shim::sandboxKey(info->sandbox_id);
   }
   (void)cocoon::runtime::shim::parseProcessJson(text);
+  (void)cocoon::runtime::shim::parseResourcesJson(text);
   (void)cocoon::runtime::shim::sandboxKey(text);
   return 0;
 }

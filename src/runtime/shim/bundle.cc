@@ -3,6 +3,7 @@
 #include "runtime/shim/bundle.h"
 
 #include <limits>
+#include <type_traits>
 
 #include "common/encoding.h"
 #include "common/files.h"
@@ -134,6 +135,74 @@ Result<BundleProcess> parseProcessJson(std::string_view process_json) {
   Json spec = Json::object();
   spec["process"] = std::move(process);
   return processFrom(spec);
+}
+
+namespace {
+
+// `object`.`key` as an integer of type T, or `fallback` when absent or null.
+template <class T>
+Result<T> integerMember(const Json& object, const char* key, const char* where) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) {
+    return T{0};
+  }
+  if (!it->is_number_integer()) {
+    return fail(Code::kInvalidArgument, "{}.{} must be an integer", where, key);
+  }
+  if constexpr (std::is_unsigned_v<T>) {
+    if (!it->is_number_unsigned()) {
+      return fail(Code::kInvalidArgument, "{}.{} must not be negative", where, key);
+    }
+    return static_cast<T>(it->get<std::uint64_t>());
+  } else {
+    if (it->is_number_unsigned() &&
+        it->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) {
+      return fail(Code::kInvalidArgument, "{}.{} is out of range", where, key);
+    }
+    return static_cast<T>(it->get<std::int64_t>());
+  }
+}
+
+Result<const Json*> objectMember(const Json& object, const char* key) {
+  static const Json kEmpty = Json::object();
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) {
+    return &kEmpty;
+  }
+  if (!it->is_object()) {
+    return fail(Code::kInvalidArgument, "resources.{} must be an object", key);
+  }
+  return &*it;
+}
+
+}  // namespace
+
+Result<BundleResources> parseResourcesJson(std::string_view resources_json) {
+  COCOON_ASSIGN_OR_RETURN(Json r, json::parseJson(resources_json));
+  if (!r.is_object()) {
+    return fail(Code::kInvalidArgument, "resources must be a JSON object");
+  }
+  BundleResources out;
+  COCOON_ASSIGN_OR_RETURN(const Json* memory, objectMember(r, "memory"));
+  COCOON_ASSIGN_OR_RETURN(out.memory_limit,
+                          integerMember<std::int64_t>(*memory, "limit", "resources.memory"));
+  COCOON_ASSIGN_OR_RETURN(out.memory_reservation,
+                          integerMember<std::int64_t>(*memory, "reservation", "resources.memory"));
+  COCOON_ASSIGN_OR_RETURN(out.memory_swap,
+                          integerMember<std::int64_t>(*memory, "swap", "resources.memory"));
+  COCOON_ASSIGN_OR_RETURN(const Json* cpu, objectMember(r, "cpu"));
+  COCOON_ASSIGN_OR_RETURN(out.cpu_shares,
+                          integerMember<std::uint64_t>(*cpu, "shares", "resources.cpu"));
+  COCOON_ASSIGN_OR_RETURN(out.cpu_quota,
+                          integerMember<std::int64_t>(*cpu, "quota", "resources.cpu"));
+  COCOON_ASSIGN_OR_RETURN(out.cpu_period,
+                          integerMember<std::uint64_t>(*cpu, "period", "resources.cpu"));
+  COCOON_ASSIGN_OR_RETURN(out.cpu_cpus, optionalText(*cpu, "cpus", "resources.cpu."));
+  COCOON_ASSIGN_OR_RETURN(out.cpu_mems, optionalText(*cpu, "mems", "resources.cpu."));
+  COCOON_ASSIGN_OR_RETURN(const Json* pids, objectMember(r, "pids"));
+  COCOON_ASSIGN_OR_RETURN(out.pids_limit,
+                          integerMember<std::int64_t>(*pids, "limit", "resources.pids"));
+  return out;
 }
 
 Result<BundleInfo> readBundle(const std::filesystem::path& bundle, std::string_view id) {

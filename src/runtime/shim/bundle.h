@@ -61,6 +61,24 @@ Result<BundleInfo> parseBundleConfig(std::string_view config_json, std::string_v
 // Errors: kInvalidArgument naming the field.
 Result<BundleProcess> parseProcessJson(std::string_view process_json);
 
+// The resource limits of an OCI runtime-spec LinuxResources object (JSON), as containerd
+// sends them for Update: memory, CPU and pids. 0 / empty = not set. Other members
+// (devices, blockIO, hugepages, network) are not applied in the guest and are ignored.
+struct BundleResources {
+  std::int64_t memory_limit = 0;
+  std::int64_t memory_reservation = 0;
+  std::int64_t memory_swap = 0;
+  std::uint64_t cpu_shares = 0;
+  std::int64_t cpu_quota = 0;
+  std::uint64_t cpu_period = 0;
+  std::string cpu_cpus;
+  std::string cpu_mems;
+  std::int64_t pids_limit = 0;
+};
+
+// Errors: kInvalidArgument naming the member with the wrong type or range.
+Result<BundleResources> parseResourcesJson(std::string_view resources_json);
+
 // Reads <bundle>/config.json and parses it (above). Errors: kNotFound when there is no
 // config.json; those of parseBundleConfig, prefixed with the file's path.
 Result<BundleInfo> readBundle(const std::filesystem::path& bundle, std::string_view id);

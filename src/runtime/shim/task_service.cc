@@ -486,6 +486,29 @@ Result<v2::WaitResponse> TaskService::wait(const v2::WaitRequest& request) {
   return response;
 }
 
+Status TaskService::update(const v2::UpdateTaskRequest& request) {
+  COCOON_ASSIGN_OR_RETURN(BundleResources r, parseResourcesJson(request.resources().value()));
+  std::lock_guard lock(state_->mutex);
+  COCOON_ASSIGN_OR_RETURN(Container * c, state_->find(request.id()));
+  if (c->info.is_pod_sandbox) {
+    return okStatus();  // nothing runs in the guest for it
+  }
+  grpc::UpdateContainerRequest update;
+  update.set_container_id(request.id());
+  grpc::LinuxResources* resources = update.mutable_resources();
+  resources->mutable_memory()->set_limit(r.memory_limit);
+  resources->mutable_memory()->set_reservation(r.memory_reservation);
+  resources->mutable_memory()->set_swap(r.memory_swap);
+  resources->mutable_cpu()->set_shares(r.cpu_shares);
+  resources->mutable_cpu()->set_quota(r.cpu_quota);
+  resources->mutable_cpu()->set_period(r.cpu_period);
+  resources->mutable_cpu()->set_cpus(r.cpu_cpus);
+  resources->mutable_cpu()->set_mems(r.cpu_mems);
+  resources->mutable_pids()->set_limit(r.pids_limit);
+  COCOON_TRY(state_->agent->call<Empty>("UpdateContainer", update, state_->callTimeout()));
+  return okStatus();
+}
+
 Status TaskService::pause(const std::string& id) {
   std::lock_guard lock(state_->mutex);
   COCOON_ASSIGN_OR_RETURN(Container * c, state_->find(id));
@@ -622,11 +645,8 @@ Status TaskService::registerOn(ttrpc::Server& server) {
                                              [this](const auto& r) { return resizePty(r); })));
   COCOON_TRY((addEmpty<v2::CloseIORequest>(server, "CloseIO",
                                            [this](const auto& r) { return closeIo(r); })));
-  COCOON_TRY((addEmpty<v2::UpdateTaskRequest>(server, "Update", [](const auto&) {
-    return Status(fail(Code::kUnimplemented,
-                       "updating a running task's resources is not "
-                       "supported yet"));
-  })));
+  COCOON_TRY((addEmpty<v2::UpdateTaskRequest>(server, "Update",
+                                              [this](const auto& r) { return update(r); })));
   COCOON_TRY((add<v2::WaitRequest, v2::WaitResponse>(server, "Wait",
                                                      [this](const auto& r) { return wait(r); })));
   COCOON_TRY((add<v2::StatsRequest, v2::StatsResponse>(server, "Stats", [](const auto&) {

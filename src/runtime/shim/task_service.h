@@ -43,7 +43,7 @@ struct TaskServiceOptions {
 
 // Thread-safe: containerd calls methods concurrently (Wait blocks while Kill arrives).
 // Every task reports the shim's own pid: the processes run inside the guest.
-// Update, Stats and Checkpoint answer kUnimplemented naming what is missing.
+// Stats and Checkpoint answer kUnimplemented naming what is missing.
 class TaskService {
  public:
   explicit TaskService(TaskServiceOptions options);
@@ -70,6 +70,8 @@ class TaskService {
       const containerd::task::v2::StateRequest& request);
   Status kill(const containerd::task::v2::KillRequest& request);
   Result<containerd::task::v2::WaitResponse> wait(const containerd::task::v2::WaitRequest& request);
+  // update: kInvalidArgument for resources that do not parse; the agent's errors.
+  Status update(const containerd::task::v2::UpdateTaskRequest& request);
   Status pause(const std::string& id);
   Status resume(const std::string& id);
   Status resizePty(const containerd::task::v2::ResizePtyRequest& request);

@@ -72,6 +72,32 @@ TEST(ShimBundle, ParsesAnExecProcess) {
   expectError(parseProcessJson(R"({"env": [1]})"), Code::kInvalidArgument, "process.env");
 }
 
+TEST(ShimBundle, ParsesUpdateResources) {
+  // What `ctr task update --memory-limit ... --cpu-quota ...` sends (runtime-spec JSON).
+  auto r = parseResourcesJson(
+      R"({"memory": {"limit": 67108864, "swap": -1}, "cpu": {"shares": 512, "quota": 50000,
+          "period": 100000, "cpus": "0"}, "pids": {"limit": 64}, "blockIO": {}})");
+  ASSERT_TRUE(r) << r.error().toString();
+  EXPECT_EQ(r->memory_limit, 67108864);
+  EXPECT_EQ(r->memory_swap, -1);
+  EXPECT_EQ(r->cpu_shares, 512u);
+  EXPECT_EQ(r->cpu_quota, 50000);
+  EXPECT_EQ(r->cpu_period, 100000u);
+  EXPECT_EQ(r->cpu_cpus, "0");
+  EXPECT_EQ(r->pids_limit, 64);
+  auto empty = parseResourcesJson("{}");
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->memory_limit, 0);
+  expectError(parseResourcesJson(R"({"cpu": {"shares": -1}})"), Code::kInvalidArgument,
+              "resources.cpu.shares must not be negative");
+  expectError(parseResourcesJson(R"({"memory": {"limit": 18446744073709551615}})"),
+              Code::kInvalidArgument, "resources.memory.limit is out of range");
+  expectError(parseResourcesJson(R"({"memory": []})"), Code::kInvalidArgument,
+              "resources.memory must be an object");
+  expectError(parseResourcesJson(R"({"pids": {"limit": "x"}})"), Code::kInvalidArgument,
+              "resources.pids.limit must be an integer");
+}
+
 TEST(ShimBundle, SandboxKeysArePlainIdsOrDigests) {
   EXPECT_EQ(sandboxKey("run-1.a_b"), "run-1.a_b");
   EXPECT_EQ(sandboxKey(std::string(76, 'a')).size(), 64u);
