@@ -113,6 +113,9 @@ ctr_ task ls | grep -q "run2.*PAUSED" || { ctr_ task ls; die "run2 is not PAUSED
 ctr_ task resume run2
 ctr_ task ls | grep -q "run2.*RUNNING" || { ctr_ task ls; die "run2 did not resume"; }
 echo "paused and resumed"
+ctr_ task metrics run2 > "$work/metrics" || die "ctr task metrics failed"
+grep -q "memory.usage_in_bytes" "$work/metrics" || { cat "$work/metrics"; die "no memory usage in the metrics"; }
+echo "metrics: $(grep memory.usage_in_bytes "$work/metrics" | tr -s ' ')"
 # sleep is PID 1 of its namespace: it ignores SIGTERM, as under runc
 ctr_ task kill -s KILL run2
 for _ in $(seq 1 100); do ctr_ task ls | grep -q "run2.*STOPPED" && break; sleep 0.1; done

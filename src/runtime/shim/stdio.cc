@@ -97,6 +97,7 @@ Status InputRelay::start(AgentClient& agent, std::string container_id, std::stri
 }
 
 void InputRelay::stop(bool close_stdin) {
+  std::lock_guard lock(stop_mutex_);
   if (!thread_.joinable()) {
     return;
   }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -34,7 +35,8 @@ class InputRelay {
   // Errors: errno codes when the FIFO or the wake-up pipe cannot be opened.
   Status start(AgentClient& agent, std::string container_id, std::string exec_id,
                const std::string& fifo);
-  // Ends the copy (CloseStdin is sent when `close_stdin`) and joins the thread. Idempotent.
+  // Ends the copy (CloseStdin is sent when `close_stdin`) and joins the thread. Idempotent
+  // and thread-safe: containerd's CloseIO and the process's exit may stop it at once.
   void stop(bool close_stdin);
 
  private:
@@ -44,6 +46,7 @@ class InputRelay {
   UniqueFd wake_read_;
   UniqueFd wake_write_;
   std::atomic<bool> close_stdin_{false};
+  std::mutex stop_mutex_;  // one joiner at a time: a second join of a thread never returns
   std::thread thread_;
 };
 

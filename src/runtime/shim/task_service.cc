@@ -15,6 +15,7 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "proto/agent/agent.pb.h"
+#include "proto/shim/cgroups_metrics.pb.h"
 #include "proto/shim/events.pb.h"
 #include "runtime/agent_client/agent_client.h"
 #include "runtime/shim/bundle.h"
@@ -509,6 +510,40 @@ Status TaskService::update(const v2::UpdateTaskRequest& request) {
   return okStatus();
 }
 
+Result<v2::StatsResponse> TaskService::stats(const std::string& id) {
+  std::lock_guard lock(state_->mutex);
+  COCOON_ASSIGN_OR_RETURN(Container * c, state_->find(id));
+  io::containerd::cgroups::v1::Metrics metrics;
+  if (!c->info.is_pod_sandbox) {
+    grpc::StatsContainerRequest request;
+    request.set_container_id(id);
+    COCOON_ASSIGN_OR_RETURN(grpc::StatsContainerResponse answer,
+                            state_->agent->call<grpc::StatsContainerResponse>(
+                                "StatsContainer", request, state_->callTimeout()));
+    const grpc::CgroupStats& cg = answer.cgroup_stats();
+    metrics.mutable_pids()->set_current(cg.pids_stats().current());
+    metrics.mutable_pids()->set_limit(cg.pids_stats().limit());
+    auto* cpu = metrics.mutable_cpu()->mutable_usage();
+    cpu->set_total(cg.cpu_stats().cpu_usage().total_usage());
+    cpu->set_kernel(cg.cpu_stats().cpu_usage().usage_in_kernelmode());
+    cpu->set_user(cg.cpu_stats().cpu_usage().usage_in_usermode());
+    for (std::uint64_t per_cpu : cg.cpu_stats().cpu_usage().percpu_usage()) {
+      cpu->add_per_cpu(per_cpu);
+    }
+    metrics.mutable_memory()->set_cache(cg.memory_stats().cache());
+    auto* usage = metrics.mutable_memory()->mutable_usage();
+    usage->set_usage(cg.memory_stats().usage().usage());
+    usage->set_max(cg.memory_stats().usage().max_usage());
+    usage->set_limit(cg.memory_stats().usage().limit());
+    usage->set_failcnt(cg.memory_stats().usage().failcnt());
+  }
+  v2::StatsResponse response;
+  // containerd's typeurl registry names the cgroups types by their full name.
+  response.mutable_stats()->set_type_url(metrics.GetTypeName());
+  response.mutable_stats()->set_value(metrics.SerializeAsString());
+  return response;
+}
+
 Status TaskService::pause(const std::string& id) {
   std::lock_guard lock(state_->mutex);
   COCOON_ASSIGN_OR_RETURN(Container * c, state_->find(id));
@@ -649,10 +684,8 @@ Status TaskService::registerOn(ttrpc::Server& server) {
                                               [this](const auto& r) { return update(r); })));
   COCOON_TRY((add<v2::WaitRequest, v2::WaitResponse>(server, "Wait",
                                                      [this](const auto& r) { return wait(r); })));
-  COCOON_TRY((add<v2::StatsRequest, v2::StatsResponse>(server, "Stats", [](const auto&) {
-    return Result<v2::StatsResponse>(
-        fail(Code::kUnimplemented, "task metrics are not supported yet"));
-  })));
+  COCOON_TRY((add<v2::StatsRequest, v2::StatsResponse>(
+      server, "Stats", [this](const auto& r) { return stats(r.id()); })));
   COCOON_TRY((add<v2::ConnectRequest, v2::ConnectResponse>(
       server, "Connect", [this](const auto&) { return connect(); })));
   COCOON_TRY((addEmpty<v2::ShutdownRequest>(server, "Shutdown",

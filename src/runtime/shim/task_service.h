@@ -43,7 +43,7 @@ struct TaskServiceOptions {
 
 // Thread-safe: containerd calls methods concurrently (Wait blocks while Kill arrives).
 // Every task reports the shim's own pid: the processes run inside the guest.
-// Stats and Checkpoint answer kUnimplemented naming what is missing.
+// Checkpoint answers kUnimplemented.
 class TaskService {
  public:
   explicit TaskService(TaskServiceOptions options);
@@ -72,6 +72,8 @@ class TaskService {
   Result<containerd::task::v2::WaitResponse> wait(const containerd::task::v2::WaitRequest& request);
   // update: kInvalidArgument for resources that do not parse; the agent's errors.
   Status update(const containerd::task::v2::UpdateTaskRequest& request);
+  // stats: the agent's cgroup figures as io.containerd.cgroups.v1.Metrics.
+  Result<containerd::task::v2::StatsResponse> stats(const std::string& id);
   Status pause(const std::string& id);
   Status resume(const std::string& id);
   Status resizePty(const containerd::task::v2::ResizePtyRequest& request);
