@@ -8,74 +8,21 @@
 #include <random>
 #include <thread>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-
 #include "proto/agent/agent.pb.h"
-#include "ttrpc/client.h"
+#include "runtime/agent_client/agent_client.h"
 
 namespace cocoon::runtime::sandbox {
 namespace {
 
-namespace asio = boost::asio;
 namespace pb = google::protobuf;
 using std::chrono::milliseconds;
 
-constexpr char kAgentService[] = "grpc.AgentService";
 constexpr std::uint32_t kReadChunk = 64 * 1024;
 
 std::string randomId() {
   std::random_device device;
   return fmt::format("run-{:08x}{:04x}", device(), device() & 0xffffu);
 }
-
-// A ttrpc client whose connection runs on a thread of its own, for blocking calls.
-class Session {
- public:
-  static Result<std::unique_ptr<Session>> open(const ttrpc::Address& address) {
-    auto s = std::unique_ptr<Session>(new Session());
-    COCOON_ASSIGN_OR_RETURN(s->client_, ttrpc::Client::connect(s->io_.get_executor(), address));
-    s->thread_ = std::thread([io = &s->io_] { io->run(); });
-    return s;
-  }
-  ~Session() {
-    if (client_) {
-      client_->close();
-    }
-    guard_.reset();
-    io_.stop();
-    if (thread_.joinable()) {
-      thread_.join();
-    }
-  }
-  Session(const Session&) = delete;
-  Session& operator=(const Session&) = delete;
-
-  template <class Resp, class Req>
-  Result<Resp> call(const char* method, const Req& request, std::optional<milliseconds> timeout) {
-    ttrpc::CallOptions options;
-    if (timeout) {
-      options.timeout = *timeout;
-    }
-    auto answer =
-        client_->callBlocking(kAgentService, method, request.SerializeAsString(), options);
-    if (!answer) {
-      return fail(answer.error().code, "{}: {}", method, answer.error().message);
-    }
-    Resp resp;
-    if (!resp.ParseFromString(*answer)) {
-      return fail(Code::kInternal, "{}: undecodable {}", method, resp.GetTypeName());
-    }
-    return resp;
-  }
-
- private:
-  Session() = default;
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> guard_ = asio::make_work_guard(io_);
-  std::unique_ptr<ttrpc::Client> client_;
-  std::thread thread_;
-};
 
 grpc::CreateContainerRequest createRequest(const ContainerRun& run, const std::string& id) {
   grpc::CreateContainerRequest req;
@@ -102,7 +49,7 @@ grpc::CreateContainerRequest createRequest(const ContainerRun& run, const std::s
 }
 
 // Reads one stream until end of file or an error (a policy denial ends it quietly).
-void relay(Session& session, const std::string& id, const char* method,
+void relay(AgentClient& session, const std::string& id, const char* method,
            const std::function<void(std::string_view)>& sink) {
   grpc::ReadStreamRequest req;
   req.set_container_id(id);
@@ -124,7 +71,7 @@ Result<ContainerRunResult> runContainer(const ttrpc::Address& agent, const Conta
   auto since = [&] {
     return std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - began);
   };
-  COCOON_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::open(agent));
+  COCOON_ASSIGN_OR_RETURN(std::unique_ptr<AgentClient> session, AgentClient::open(agent));
   const std::string id = run.container_id.empty() ? randomId() : run.container_id;
   ContainerRunResult result;
   COCOON_TRY(
@@ -173,7 +120,7 @@ Result<ContainerRunResult> runContainer(const ttrpc::Address& agent, const Conta
 }
 
 Status destroySandbox(const ttrpc::Address& agent, std::chrono::milliseconds timeout) {
-  COCOON_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::open(agent));
+  COCOON_ASSIGN_OR_RETURN(std::unique_ptr<AgentClient> session, AgentClient::open(agent));
   COCOON_TRY(session->call<pb::Empty>("DestroySandbox", grpc::DestroySandboxRequest{}, timeout));
   return okStatus();
 }
