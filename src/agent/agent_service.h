@@ -43,7 +43,8 @@ struct AgentServiceOptions {
   std::function<void()> on_destroy_sandbox;
   // How CreateContainer fills a bundle (rootfs/ and the image's config.json) from a guest
   // pull, on the blocking pool. Empty: pullIntoBundle with the options made from `config`
-  // (the real registry pull). Tests and the request fuzzer set a stub that needs no network.
+  // (the real registry pull). Tests and the request fuzzer set a hook that writes a bundle
+  // without a registry.
   std::function<Status(const GuestPullRequest&, const std::filesystem::path& bundle)> pull;
 };
 

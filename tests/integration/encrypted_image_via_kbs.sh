@@ -18,7 +18,8 @@ src=${2:?usage: encrypted_image_via_kbs.sh BUILD_DIR SOURCE_DIR}
 cocoon=$build/cmd/cocoon
 kbs_bin=$build/cmd/cocoon-kbs
 work=$(mktemp -d)
-shm=$(mktemp -d /dev/shm/cocoon-cdh-XXXXXX)
+shm=/dev/shm/cocoon-cdh.$$.$RANDOM
+mkdir -m 0700 "$shm"
 source "$src/tests/integration/lib.sh"
 remove_shm() { rm -rf "$shm"; }
 lib_cleanup_hooks+=(remove_shm)

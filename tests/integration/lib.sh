@@ -69,7 +69,8 @@ YML
 # static busybox (sh, echo, cat, sleep) and CMD /bin/sh, built with umoci.
 make_busybox_image() {
   local layout=$1 tag=$2 tmp
-  tmp=$(mktemp -d "$work/busybox-XXXXXX")
+  tmp=$work/busybox-build.$RANDOM
+  mkdir "$tmp"
   umoci init --layout "$layout"
   umoci new --image "$layout:$tag"
   umoci unpack --rootless --image "$layout:$tag" "$tmp/bundle" >/dev/null
