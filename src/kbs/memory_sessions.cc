@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// In-memory RCAR sessions over a persistent store.
+// In-memory RCAR sessions and cached policies and reference values over a persistent store.
 #include "kbs/memory_sessions.h"
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
+
+#include <fmt/format.h>
 
 namespace cocoon::kbs {
 namespace {
@@ -26,23 +29,62 @@ class MemorySessionStore : public store::KbsStore {
     return inner_->listResources(prefix);
   }
   Status putPolicy(store::PolicyKind kind, std::string_view id, std::string_view body) override {
+    std::lock_guard lock(config_mutex_);
+    policies_.erase(policyKey(kind, id));
     return inner_->putPolicy(kind, id, body);
   }
+  // Served from memory after the first read: every handshake and resource GET reads the
+  // policy, and only this process writes it.
   Result<std::string> getPolicy(store::PolicyKind kind, std::string_view id) override {
-    return inner_->getPolicy(kind, id);
+    std::lock_guard lock(config_mutex_);
+    auto key = policyKey(kind, id);
+    if (auto it = policies_.find(key); it != policies_.end()) {
+      return it->second;
+    }
+    auto text = inner_->getPolicy(kind, id);
+    // "None stored" is an answer too (the built-in policy applies); a failed read is not.
+    if (text || text.error().code == Code::kNotFound) {
+      policies_.emplace(std::move(key), text);
+    }
+    return text;
   }
   Status registerReferenceValues(std::string_view name,
                                  const std::vector<store::ReferenceValue>& values,
                                  store::ReferenceValueMode mode) override {
+    std::lock_guard lock(config_mutex_);
+    reference_values_.reset();
     return inner_->registerReferenceValues(name, values, mode);
   }
   Result<std::vector<store::ReferenceValue>> getReferenceValues(std::string_view name) override {
     return inner_->getReferenceValues(name);
   }
+  // The cached list keeps values with their expiry, so a value that expires while cached is
+  // left out here exactly as the store's own query would leave it out.
   Result<std::map<std::string, std::vector<store::ReferenceValue>>> listReferenceValues() override {
-    return inner_->listReferenceValues();
+    std::lock_guard lock(config_mutex_);
+    if (!reference_values_) {
+      COCOON_ASSIGN_OR_RETURN(auto all, inner_->listReferenceValues());
+      reference_values_ = std::move(all);
+    }
+    const auto now = clock_();
+    std::map<std::string, std::vector<store::ReferenceValue>> live;
+    for (const auto& [name, values] : *reference_values_) {
+      std::vector<store::ReferenceValue> kept;
+      kept.reserve(values.size());
+      for (const auto& v : values) {
+        if (!v.expires_at || *v.expires_at > now) {
+          kept.push_back(v);
+        }
+      }
+      if (!kept.empty()) {
+        live.emplace(name, std::move(kept));
+      }
+    }
+    return live;
   }
   Status deleteReferenceValues(std::string_view name) override {
+    std::lock_guard lock(config_mutex_);
+    reference_values_.reset();
     return inner_->deleteReferenceValues(name);
   }
 
@@ -102,6 +144,10 @@ class MemorySessionStore : public store::KbsStore {
 
   Result<store::SweepCounts> sweepExpired() override {
     COCOON_ASSIGN_OR_RETURN(store::SweepCounts counts, inner_->sweepExpired());
+    if (counts.reference_values > 0) {
+      std::lock_guard config_lock(config_mutex_);
+      reference_values_.reset();  // frees the swept values; reads filter by expiry anyway
+    }
     std::lock_guard lock(mutex_);
     const auto now = clock_();
     for (auto it = sessions_.begin(); it != sessions_.end();) {
@@ -117,8 +163,17 @@ class MemorySessionStore : public store::KbsStore {
   }
 
  private:
+  static std::string policyKey(store::PolicyKind kind, std::string_view id) {
+    return fmt::format("{}/{}", static_cast<int>(kind), id);
+  }
+
   std::unique_ptr<store::KbsStore> inner_;
   store::Clock clock_;
+  // Guards the caches and is held across the inner write or read that changes or fills
+  // them, so a read that races a write cannot put the old value back.
+  std::mutex config_mutex_;
+  std::map<std::string, Result<std::string>, std::less<>> policies_;
+  std::optional<std::map<std::string, std::vector<store::ReferenceValue>>> reference_values_;
   std::mutex mutex_;
   std::map<std::string, Session, std::less<>> sessions_;  // guarded by mutex_
   std::set<std::string, std::less<>> nonces_;             // guarded by mutex_

@@ -55,6 +55,8 @@ class EarSigner {
   const std::string& kid() const { return kid_; }
   // The public JWK put in every token's header (computed once).
   const json::Json& publicJwk() const { return public_jwk_; }
+  // base64url of every token's protected header (computed once).
+  const std::string& protectedHeaderB64() const { return protected_b64_; }
 
  private:
   EarSigner(crypto::Key key, EarIssuerConfig config, std::string kid);
@@ -62,6 +64,7 @@ class EarSigner {
   EarIssuerConfig config_;
   std::string kid_;
   json::Json public_jwk_;
+  std::string protected_b64_;
 };
 
 // What one successful attestation established.
