@@ -11,6 +11,7 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
+#include <array>
 #include <utility>
 #include <vector>
 
@@ -165,6 +166,51 @@ Result<Key> keyFromParams(const char* algorithm, OSSL_PARAM_BLD* bld, bool with_
                 with_private ? "private" : "public", takeOpensslError());
   }
   return Key::adopt(owned.release());
+}
+
+// A parameters-only key per curve, built once. Public keys parsed from JWKs (every KBS
+// handshake and resource GET) are copies of it with the point set: EVP_PKEY_fromdata would
+// build a new EC_GROUP per key (Montgomery setup and inverses), which costs about three
+// times the point decode itself. OpenSSL keys are safe to read from several threads.
+const EVP_PKEY* curveTemplate(KeyType type) {
+  static const std::array<EVP_PKEY*, 3> templates = [] {
+    std::array<EVP_PKEY*, 3> built{};
+    const std::array<KeyType, 3> curves = {KeyType::kEcP256, KeyType::kEcP384, KeyType::kEcP521};
+    for (std::size_t i = 0; i < curves.size(); ++i) {
+      PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+      OSSL_PARAM params[] = {
+          OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+                                           const_cast<char*>(opensslName(curves[i])), 0),
+          OSSL_PARAM_construct_end()};
+      cryptoCheck(ctx != nullptr && EVP_PKEY_paramgen_init(ctx.get()) == 1 &&
+                      EVP_PKEY_CTX_set_params(ctx.get(), params) == 1 &&
+                      EVP_PKEY_paramgen(ctx.get(), &built[i]) == 1,
+                  "EVP_PKEY_paramgen");
+    }
+    return built;  // kept for the life of the process
+  }();
+  switch (type) {
+    case KeyType::kEcP384:
+      return templates[1];
+    case KeyType::kEcP521:
+      return templates[2];
+    default:
+      return templates[0];
+  }
+}
+
+// The public key at `point` (SEC 1 uncompressed) on the curve of `type`. Setting the encoded
+// point decodes it with EC_POINT_oct2point, which refuses a point that is not on the curve;
+// the uncompressed form cannot encode the point at infinity. That is the whole of SP 800-56A's
+// partial validation, which suffices on the cofactor-1 NIST curves.
+Result<PkeyPtr> publicEcKey(KeyType type, ByteSpan point) {
+  PkeyPtr pkey(EVP_PKEY_dup(const_cast<EVP_PKEY*>(curveTemplate(type))));
+  cryptoCheck(pkey != nullptr, "EVP_PKEY_dup");
+  if (EVP_PKEY_set1_encoded_public_key(pkey.get(), point.data(), point.size()) != 1) {
+    return fail(Code::kInvalidArgument, "EC key {}: components do not form a key: {}",
+                keyTypeName(type), takeOpensslError());
+  }
+  return pkey;
 }
 
 BIGNUM* toBn(ByteSpan bytes, bool secret) {
@@ -399,6 +445,11 @@ Result<Key> Key::fromEc(KeyType type, ByteSpan x, ByteSpan y, std::optional<Byte
   point.push_back(0x04);  // SEC 1 §2.3.3 uncompressed point
   point.insert(point.end(), x.begin(), x.end());
   point.insert(point.end(), y.begin(), y.end());
+  if (!d) {
+    // The type and the absence of a private part are known: no need to classify() the key.
+    COCOON_ASSIGN_OR_RETURN(PkeyPtr pkey, publicEcKey(type, point));
+    return Key(pkey.release(), type, /*has_private=*/false);
+  }
   ParamBldPtr bld(OSSL_PARAM_BLD_new());
   cryptoCheck(bld != nullptr, "OSSL_PARAM_BLD_new");
   cryptoCheck(OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME,
