@@ -3,6 +3,7 @@
 #include "kbs/service.h"
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <sstream>
 
@@ -14,6 +15,7 @@
 #include "crypto/jose/kbs_jwe.h"
 #include "crypto/random.h"
 #include "kbs/internal/http_error.h"
+#include "kbs/internal/verified_tokens.h"
 #include "kbs/policy/policy.h"
 #include "kbs/policy/reference_values.h"
 #include "kbs_protocol/binding.h"
@@ -34,6 +36,9 @@ constexpr std::string_view kCookieName = "kbs-session-id";
 constexpr std::string_view kResourcePrefix = "/kbs/v0/resource/";
 constexpr std::string_view kReferenceValuePrefix = "/kbs/v0/reference-value/";
 constexpr std::string_view kDefaultPolicyId = "default";
+// Verified bearer tokens kept (a few KiB each): about one per guest attested in the last
+// token lifetime on a busy KBS; beyond it tokens are verified again.
+constexpr std::size_t kVerifiedTokenCapacity = 4096;
 
 template <class T>
 using HttpResult = Result<T, HttpFailure>;
@@ -167,6 +172,8 @@ struct KbsService::Impl {
   std::map<std::string, std::shared_ptr<const policy::AttestationPolicy>, std::less<>>
       attestation_cache;  // shared: a request keeps its policy while another replaces it
   std::map<std::string, std::shared_ptr<const policy::ResourcePolicy>, std::less<>> resource_cache;
+  // Bearer tokens verified before: a guest presents one token for each of its resources.
+  internal::VerifiedTokens verified_tokens{kVerifiedTokenCapacity};
 
   Impl(store::KbsStore& s, const verify::VerifierRegistry& v, AdminAuthenticator a,
        token::EarSigner t, http::server::MetricsRegistry& m, KbsServiceOptions o)
@@ -405,7 +412,7 @@ struct KbsService::Impl {
   }
 
   // The token a resource request presents: Bearer, else the attested session's.
-  HttpResult<token::EarToken> tokenOf(const Request& request) {
+  HttpResult<std::shared_ptr<const token::EarToken>> tokenOf(const Request& request) {
     std::string token;
     if (auto auth = request.headers.get("authorization"); auth && auth->starts_with("Bearer ")) {
       token = std::string(auth->substr(7));
@@ -421,17 +428,23 @@ struct KbsService::Impl {
                               "no attestation token: send Authorization: Bearer <token> or the "
                               "kbs-session-id cookie of an attested session"));
     }
-    auto verified = token::verifyEarToken(token, token_keys, options.clock());
+    const auto now = options.clock();
+    if (auto known = verified_tokens.find(token, now)) {
+      return known;
+    }
+    auto verified = token::verifyEarToken(token, token_keys, now);
     if (!verified) {
       return httpFail(failure(401, ErrorKind::kTokenVerifierError,
                               "attestation token refused: " + verified.error().toString()));
     }
-    return std::move(*verified);
+    auto shared = std::make_shared<const token::EarToken>(std::move(*verified));
+    verified_tokens.add(std::move(token), shared, now);
+    return shared;
   }
 
   HttpResult<Response> getResource(const Request& request) {
     COCOON_ASSIGN_OR_RETURN(std::string path, resourcePathOf(request));
-    COCOON_ASSIGN_OR_RETURN(token::EarToken token, tokenOf(request));
+    COCOON_ASSIGN_OR_RETURN(std::shared_ptr<const token::EarToken> token, tokenOf(request));
     COCOON_ASSIGN_OR_RETURN(
         std::string text, policyText(store::PolicyKind::kResource,
                                      options.allow_sample ? policy::developmentResourcePolicyText()
@@ -442,7 +455,7 @@ struct KbsService::Impl {
     if (!refs) {
       return httpFail(failure(503, ErrorKind::kPolicyDeny, refs.error().toString()));
     }
-    auto decision = rp->evaluate(policy::makeResourceInput(path, token.claims), *refs);
+    auto decision = rp->evaluate(policy::makeResourceInput(path, token->claims), *refs);
     if (!decision.allow) {
       metrics.counter("kbs_resource_requests_total", "Resource requests", {{"result", "denied"}})
           .inc();
@@ -459,7 +472,7 @@ struct KbsService::Impl {
       }
       return httpFail(failure(503, ErrorKind::kPluginNotFound, value.error().toString()));
     }
-    auto jwe = jose::encryptForKbsResponse(token.tee_pubkey.key, *value);
+    auto jwe = jose::encryptForKbsResponse(token->tee_pubkey.key, *value);
     if (!jwe) {
       return httpFail(failure(400, ErrorKind::kJweError,
                               "encrypting to the token's tee-pubkey: " + jwe.error().toString()));
