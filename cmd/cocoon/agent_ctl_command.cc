@@ -16,64 +16,28 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-
 #include "cmd/cocoon/command.h"
 #include "common/encoding.h"
 #include "crypto/random.h"
 #include "proto/agent/agent.pb.h"
 #include "proto/agent/health.pb.h"
-#include "ttrpc/client.h"
+#include "runtime/agent_client/agent_client.h"
+#include "ttrpc/address.h"
 
 namespace cocoon::cli {
 namespace {
 
-namespace asio = boost::asio;
 namespace pb = google::protobuf;
 
 constexpr int kExitRunFailed = 125;
 constexpr char kAgentService[] = "grpc.AgentService";
 
-// A client whose connection runs on a thread of its own, for blocking calls.
-class Connection {
- public:
-  static Result<std::unique_ptr<Connection>> open(const std::string& text) {
-    COCOON_ASSIGN_OR_RETURN(ttrpc::Address address, ttrpc::parseAddress(text));
-    auto c = std::unique_ptr<Connection>(new Connection());
-    COCOON_ASSIGN_OR_RETURN(c->client_, ttrpc::Client::connect(c->io_.get_executor(), address));
-    c->thread_ = std::thread([io = &c->io_] { io->run(); });
-    return c;
-  }
-  ~Connection() {
-    if (client_) {
-      client_->close();
-    }
-    guard_.reset();
-    io_.stop();
-    if (thread_.joinable()) {
-      thread_.join();
-    }
-  }
-  template <class Resp, class Req>
-  Result<Resp> call(const char* service, const char* method, const Req& request) {
-    COCOON_ASSIGN_OR_RETURN(std::string answer,
-                            client_->callBlocking(service, method, request.SerializeAsString()));
-    Resp resp;
-    if (!resp.ParseFromString(answer)) {
-      return fail(Code::kInternal, "{}: undecodable {}", method, resp.GetTypeName());
-    }
-    return resp;
-  }
-  ttrpc::Client& client() { return *client_; }
-
- private:
-  Connection() = default;
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> guard_ = asio::make_work_guard(io_);
-  std::unique_ptr<ttrpc::Client> client_;
-  std::thread thread_;
-};
+// A blocking agent client on `address` ("unix:PATH", "vsock:CID:PORT", "serial:PATH").
+Result<std::unique_ptr<runtime::AgentClient>> openAgent(const std::string& address,
+                                                        std::string service = kAgentService) {
+  COCOON_ASSIGN_OR_RETURN(ttrpc::Address parsed, ttrpc::parseAddress(address));
+  return runtime::AgentClient::open(parsed, std::move(service));
+}
 
 // "CreateContainer" (grpc.AgentService), "Health.Check" or "grpc.Health/Check".
 Result<const pb::MethodDescriptor*> findMethod(const std::string& call) {
@@ -111,14 +75,11 @@ int runCall(const std::string& address, const std::string& call, const std::stri
     return reportError(
         {Code::kInvalidArgument, fmt::format("request JSON for {}: {}", call, parsed.ToString())});
   }
-  auto connection = Connection::open(address);
+  auto connection = openAgent(address, (*method)->service()->full_name());
   if (!connection) {
     return reportError(connection.error());
   }
-  auto answer = (*connection)
-                    ->client()
-                    .callBlocking((*method)->service()->full_name(), (*method)->name(),
-                                  request->SerializeAsString());
+  auto answer = (*connection)->callRaw((*method)->name().c_str(), request->SerializeAsString());
   if (!answer) {
     return reportError(answer.error());
   }
@@ -169,13 +130,13 @@ grpc::CreateContainerRequest createRequest(const RunFlags& flags, const std::str
 }
 
 // Relays one output stream until end of file; stops quietly when the policy denies it.
-void relay(Connection& c, const std::string& id, const char* method, std::FILE* out) {
+void relay(runtime::AgentClient& c, const std::string& id, const char* method, std::FILE* out) {
   grpc::ReadStreamRequest req;
   req.set_container_id(id);
   req.set_exec_id(id);
   req.set_len(64 * 1024);
   for (;;) {
-    auto chunk = c.call<grpc::ReadStreamResponse>(kAgentService, method, req);
+    auto chunk = c.call<grpc::ReadStreamResponse>(method, req);
     if (!chunk) {
       if (chunk.error().code != Code::kUnavailable) {
         std::fprintf(stderr, "cocoon: %s: %s\n", method, chunk.error().toString().c_str());
@@ -195,20 +156,20 @@ int runContainer(const RunFlags& flags) {
     reportError(e);
     return kExitRunFailed;
   };
-  auto connection = Connection::open(flags.address);
+  auto connection = openAgent(flags.address);
   if (!connection) {
     return fail_run(connection.error());
   }
-  Connection& c = **connection;
+  runtime::AgentClient& c = **connection;
   const std::string id =
       flags.name.empty() ? "ctl-" + hexEncode(crypto::randomBytes(6)) : flags.name;
-  auto created = c.call<pb::Empty>(kAgentService, "CreateContainer", createRequest(flags, id));
+  auto created = c.call<pb::Empty>("CreateContainer", createRequest(flags, id));
   if (!created) {
     return fail_run(created.error());
   }
   grpc::StartContainerRequest start;
   start.set_container_id(id);
-  if (auto started = c.call<pb::Empty>(kAgentService, "StartContainer", start); !started) {
+  if (auto started = c.call<pb::Empty>("StartContainer", start); !started) {
     return fail_run(started.error());
   }
   std::thread out([&] { relay(c, id, "ReadStdout", stdout); });
@@ -216,13 +177,13 @@ int runContainer(const RunFlags& flags) {
   grpc::WaitProcessRequest wait;
   wait.set_container_id(id);
   wait.set_exec_id(id);
-  auto status = c.call<grpc::WaitProcessResponse>(kAgentService, "WaitProcess", wait);
+  auto status = c.call<grpc::WaitProcessResponse>("WaitProcess", wait);
   out.join();
   err.join();
   if (!flags.keep) {
     grpc::RemoveContainerRequest remove;
     remove.set_container_id(id);
-    if (auto removed = c.call<pb::Empty>(kAgentService, "RemoveContainer", remove); !removed) {
+    if (auto removed = c.call<pb::Empty>("RemoveContainer", remove); !removed) {
       reportError(removed.error());
     }
   }

@@ -53,13 +53,16 @@ class AgentClient {
     return resp;
   }
 
+  // call() on serialized messages, for callers that pick the message types at run time
+  // (`cocoon agent-ctl CALL JSON`). Same errors as call(), without the parse.
+  Result<std::string> callRaw(const char* method, std::string payload,
+                              std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+
   // Closes the connection: calls in flight and later fail kUnavailable. Idempotent.
   void close();
 
  private:
   AgentClient() = default;
-  Result<std::string> callRaw(const char* method, std::string payload,
-                              std::optional<std::chrono::milliseconds> timeout);
 
   std::string service_;
   boost::asio::io_context io_;
