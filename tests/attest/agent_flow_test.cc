@@ -214,16 +214,7 @@ TEST_F(AgentFlow, TpmFullFlowThroughTheCli) {
     GTEST_SKIP() << tpm.error().toString();
   }
   ASSERT_TRUE(tpm) << tpm.error().toString();
-  {
-    // The AK is derived from the endorsement seed: the CLI's attester gets the same key.
-    TpmAttesterConfig tpm_config;
-    tpm_config.tcti = (*tpm)->tcti();
-    auto attester = createTpmAttester(tpm_config);
-    ASSERT_TRUE(attester) << attester.error().toString();
-    auto ak = crypto::Key::fromPublicDer((*attester)->akPublicDer());
-    ASSERT_TRUE(ak);
-    ASSERT_TRUE(writeFileAtomic(dir_->path() / "ak.pem", asBytes(ak->publicPem())));
-  }
+  ASSERT_TRUE((*tpm)->writeAttesterAkPem(dir_->path() / "ak.pem"));
   auto c = config();
   c.allow_sample = false;
   c.tpm.trusted_ak_keys = {dir_->path() / "ak.pem"};

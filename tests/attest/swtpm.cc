@@ -13,8 +13,10 @@
 
 #include <fmt/format.h>
 
+#include "attest/tpm.h"
 #include "common/files.h"
 #include "common/subprocess.h"
+#include "crypto/key.h"
 
 namespace cocoon::attest::test {
 namespace {
@@ -98,6 +100,14 @@ Swtpm::~Swtpm() {
 
 std::string Swtpm::tcti() const {
   return fmt::format("swtpm:host=127.0.0.1,port={}", port_);
+}
+
+Status Swtpm::writeAttesterAkPem(const std::filesystem::path& path) const {
+  TpmAttesterConfig config;
+  config.tcti = tcti();
+  COCOON_ASSIGN_OR_RETURN(std::unique_ptr<TpmAttester> attester, createTpmAttester(config));
+  COCOON_ASSIGN_OR_RETURN(crypto::Key ak, crypto::Key::fromPublicDer(attester->akPublicDer()));
+  return writeFileAtomic(path, asBytes(ak.publicPem()));
 }
 
 }  // namespace cocoon::attest::test

@@ -31,6 +31,12 @@ class Swtpm {
   // "swtpm:host=127.0.0.1,port=P".
   std::string tcti() const;
 
+  // Writes to `path` the public key (PEM) of the AK that a TPM attester on this swtpm
+  // quotes with, for a KBS's tpm.trusted_ak_keys. The AK is derived from the endorsement
+  // seed, so every attester on this swtpm gets the same one. Errors: the attester's or
+  // the file write's.
+  Status writeAttesterAkPem(const std::filesystem::path& path) const;
+
  private:
   Swtpm(pid_t pid, int port, std::filesystem::path dir) : pid_(pid), port_(port), dir_(dir) {}
   pid_t pid_;

@@ -299,16 +299,7 @@ TEST_F(DataHubTest, TpmGuestFetchesThroughSwtpm) {
     GTEST_SKIP() << tpm.error().toString();
   }
   ASSERT_TRUE(tpm) << tpm.error().toString();
-  {
-    // The AK comes from the endorsement seed: the hub's attester derives the same key.
-    TpmAttesterConfig tpm_config;
-    tpm_config.tcti = (*tpm)->tcti();
-    auto attester = createTpmAttester(tpm_config);
-    ASSERT_TRUE(attester) << attester.error().toString();
-    auto ak = crypto::Key::fromPublicDer((*attester)->akPublicDer());
-    ASSERT_TRUE(ak);
-    ASSERT_TRUE(writeFileAtomic(dir_->path() / "ak.pem", asBytes(ak->publicPem())));
-  }
+  ASSERT_TRUE((*tpm)->writeAttesterAkPem(dir_->path() / "ak.pem"));
   startKbs(false, {dir_->path() / "ak.pem"});
   setResource("default/key/tpm", "for-tpm-guests");
   DataHubConfig c;
