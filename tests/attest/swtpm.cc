@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -93,7 +95,13 @@ Result<std::unique_ptr<Swtpm>> Swtpm::start() {
 }
 
 Swtpm::~Swtpm() {
+  // swtpm writes its state and removes its pid file as it exits, so the directory is
+  // removed only once the daemon is gone (it is not our child: poll, up to 2 s, then KILL).
   kill(pid_, SIGTERM);
+  for (int i = 0; i < 200 && kill(pid_, 0) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  kill(pid_, SIGKILL);
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }
