@@ -3,6 +3,8 @@
 // answer) and idle memory (Rss/Pss from /proc/PID/smaps_rollup) when ready and after a
 // container has run and been removed, against a minimal ttrpc server of our own (this
 // binary with --peer-server: one health method, nothing else) and `sleep` as the floor.
+// `--agent LABEL=PATH` adds other agent builds to the same interleaved run (e.g. the dynamic
+// release agent next to the lean guest link); `--maps` prints where each one's Rss is.
 #include <utility>  // Asio 1.74's awaitable.hpp uses std::exchange without including it.
 
 #include <signal.h>
@@ -19,6 +21,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -68,6 +72,34 @@ Memory readMemory(pid_t pid) {
     }
   }
   return m;
+}
+
+// Rss per mapped file (anonymous mappings and [heap]/[stack] under their own names), largest
+// first: where the agent's memory is, to compare link variants.
+std::vector<std::pair<std::string, long>> readMaps(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/smaps", pid));
+  std::map<std::string, long> by_file;
+  std::string line;
+  std::string current = "[anon]";
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string first;
+    fields >> first;
+    if (first.find('-') != std::string::npos && first.back() != ':') {  // a mapping header
+      std::string perms, offset, dev, inode, path;
+      fields >> perms >> offset >> dev >> inode;
+      std::getline(fields >> std::ws, path);
+      current = path.empty() ? "[anon]" : path;
+    } else if (first == "Rss:") {
+      long kib = 0;
+      fields >> kib;
+      by_file[current] += kib;
+    }
+  }
+  std::vector<std::pair<std::string, long>> out(by_file.begin(), by_file.end());
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.second > b.second; });
+  return out;
 }
 
 int threadCount(pid_t pid) {
@@ -138,6 +170,7 @@ struct Sample {
   double ready_ms = 0;
   Memory memory;
   int threads = 0;
+  std::vector<std::pair<std::string, long>> maps;
 };
 
 // Starts argv (which listens on `socket`), waits for SERVING, lets it settle, measures.
@@ -158,6 +191,7 @@ Result<Sample> measureStart(asio::io_context& io, std::vector<std::string> argv,
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     s.memory = readMemory(pid);
     s.threads = threadCount(pid);
+    s.maps = readMaps(pid);
   }
   stop(pid);
   if (!ready) {
@@ -250,16 +284,55 @@ Result<Memory> afterContainer(int* threads) {
   return m;
 }
 
+// One agent build under test: its label in the tables, its binary, its samples.
+struct AgentUnderTest {
+  std::string label;
+  std::string binary;
+  std::vector<double> ms;
+  Sample last;
+};
+
+void printMaps(const AgentUnderTest& a) {
+  fmt::print("\n{}: Rss by mapping when ready, KiB ({} files)\n", a.label, a.last.maps.size());
+  long rest = 0;
+  for (size_t i = 0; i < a.last.maps.size(); ++i) {
+    if (i < 12) {
+      fmt::print("  {:>7}  {}\n", a.last.maps[i].second, a.last.maps[i].first);
+    } else {
+      rest += a.last.maps[i].second;
+    }
+  }
+  fmt::print("  {:>7}  (the other {})\n", rest,
+             a.last.maps.size() > 12 ? a.last.maps.size() - 12 : 0);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc == 3 && std::string(argv[1]) == "--peer-server") {
     return peerServer(argv[2]);
   }
-  const int runs = argc > 1 ? std::atoi(argv[1]) : 10;
-  if (runs <= 0) {
-    std::fprintf(stderr, "usage: agent_bench [RUNS]  (default 10 starts of each)\n");
-    return 2;
+  std::vector<AgentUnderTest> agents = {{.label = "cocoon-agent", .binary = COCOON_AGENT_BINARY}};
+  int runs = 10;
+  bool maps = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const size_t eq = arg.find('=');
+    if (arg == "--maps") {
+      maps = true;
+    } else if (arg == "--agent" && i + 1 < argc &&
+               std::string(argv[i + 1]).find('=') != std::string::npos) {
+      const std::string spec = argv[++i];
+      agents.push_back(
+          {.label = spec.substr(0, spec.find('=')), .binary = spec.substr(spec.find('=') + 1)});
+    } else if (eq == std::string::npos && std::atoi(arg.c_str()) > 0) {
+      runs = std::atoi(arg.c_str());
+    } else {
+      std::fprintf(stderr,
+                   "usage: agent_bench [RUNS] [--agent LABEL=PATH]... [--maps]\n"
+                   "  RUNS starts of each agent and of the peer, interleaved (default 10)\n");
+      return 2;
+    }
   }
   auto dir = cocoon::TempDir::create("agent-bench");
   if (!dir) {
@@ -271,34 +344,33 @@ int main(int argc, char** argv) {
   std::thread io_thread([&io] { io.run(); });
   const std::string agent_socket = (dir->path() / "agent.sock").string();
   const std::string peer_socket = (dir->path() / "peer.sock").string();
-  const std::vector<std::string> agent = {COCOON_AGENT_BINARY,
-                                          "--listen",
-                                          "unix:" + agent_socket,
-                                          "--state-dir",
-                                          (dir->path() / "state").string(),
-                                          "--oci-runtime",
-                                          "/usr/sbin/runc",
-                                          "--log-level",
-                                          "warn"};
   // This binary by its real path (/proc/self/exe would be resolved in the child).
   const std::vector<std::string> peer_argv = {fs::read_symlink("/proc/self/exe").string(),
                                               "--peer-server", peer_socket};
 
-  std::vector<double> agent_ms;
-  std::vector<double> peer_ms;
-  Sample agent_last;
-  Sample peer_last;
-  for (int i = 0; i < runs; ++i) {  // interleaved, so both see the same machine load
-    auto a = measureStart(io, agent, agent_socket);
+  AgentUnderTest peer{.label = "minimal ttrpc server (peer)"};
+  for (int i = 0; i < runs; ++i) {  // interleaved, so all see the same machine load
+    for (AgentUnderTest& a : agents) {
+      auto sample = measureStart(io,
+                                 {a.binary, "--listen", "unix:" + agent_socket, "--state-dir",
+                                  (dir->path() / "state").string(), "--oci-runtime",
+                                  "/usr/sbin/runc", "--log-level", "warn"},
+                                 agent_socket);
+      if (!sample) {
+        std::fprintf(stderr, "%s: start failed: %s\n", a.binary.c_str(),
+                     sample.error().toString().c_str());
+        return 1;
+      }
+      a.ms.push_back(sample->ready_ms);
+      a.last = std::move(*sample);
+    }
     auto p = measureStart(io, peer_argv, peer_socket);
-    if (!a || !p) {
-      std::fprintf(stderr, "start failed: %s\n", (!a ? a.error() : p.error()).toString().c_str());
+    if (!p) {
+      std::fprintf(stderr, "peer start failed: %s\n", p.error().toString().c_str());
       return 1;
     }
-    agent_ms.push_back(a->ready_ms);
-    peer_ms.push_back(p->ready_ms);
-    agent_last = *a;
-    peer_last = *p;
+    peer.ms.push_back(p->ready_ms);
+    peer.last = std::move(*p);
   }
   const pid_t sleeper = spawn({"sleep", "60"});
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -306,15 +378,22 @@ int main(int argc, char** argv) {
   stop(sleeper);
 
   fmt::print("start to ready (exec -> grpc.Health/Check SERVING), median of {} starts\n", runs);
-  fmt::print("{:<34} {:>9.2f} ms (min {:.2f})\n", "cocoon-agent --listen unix:", median(agent_ms),
-             *std::min_element(agent_ms.begin(), agent_ms.end()));
-  fmt::print("{:<34} {:>9.2f} ms (min {:.2f})\n", "minimal ttrpc server (peer)", median(peer_ms),
-             *std::min_element(peer_ms.begin(), peer_ms.end()));
-  fmt::print("{:<34} {:>9.2f}    (goal: agent <= 20 ms)\n", "ratio agent/peer",
-             median(agent_ms) / median(peer_ms));
+  std::vector<const AgentUnderTest*> rows;
+  for (const AgentUnderTest& a : agents) {
+    rows.push_back(&a);
+  }
+  rows.push_back(&peer);
+  for (const AgentUnderTest* a : rows) {
+    fmt::print("{:<34} {:>9.2f} ms (min {:.2f})\n", a->label, median(a->ms),
+               *std::min_element(a->ms.begin(), a->ms.end()));
+  }
+  fmt::print("{:<34} {:>9.2f}    (goal: agent <= 20 ms)\n", "ratio cocoon-agent/peer",
+             median(agents[0].ms) / median(peer.ms));
   fmt::print("\nidle memory, MiB (smaps_rollup)    {:>9} {:>9} {:>9} {:>8}\n", "Rss", "Pss", "Anon",
              "threads");
-  printMemory("cocoon-agent, ready", agent_last.memory, agent_last.threads);
+  for (const AgentUnderTest& a : agents) {
+    printMemory((a.label + ", ready").c_str(), a.last.memory, a.last.threads);
+  }
   int threads = 0;
   auto after = afterContainer(&threads);
   if (after) {
@@ -322,14 +401,19 @@ int main(int argc, char** argv) {
   } else {
     fmt::print("{:<34} skipped: {}\n", "cocoon-agent, after a container", after.error().toString());
   }
-  printMemory("minimal ttrpc server (peer)", peer_last.memory, peer_last.threads);
+  printMemory(peer.label.c_str(), peer.last.memory, peer.last.threads);
   printMemory("sleep (floor)", sleep_memory, 1);
   fmt::print("{:<34} {:>9.2f} {:>9.2f}    (agent/peer; goal: agent Rss <= 8 MiB)\n",
-             "ratio agent/peer",
-             static_cast<double>(agent_last.memory.rss_kib) /
-                 static_cast<double>(peer_last.memory.rss_kib),
-             static_cast<double>(agent_last.memory.pss_kib) /
-                 static_cast<double>(peer_last.memory.pss_kib));
+             "ratio cocoon-agent/peer",
+             static_cast<double>(agents[0].last.memory.rss_kib) /
+                 static_cast<double>(peer.last.memory.rss_kib),
+             static_cast<double>(agents[0].last.memory.pss_kib) /
+                 static_cast<double>(peer.last.memory.pss_kib));
+  if (maps) {
+    for (const AgentUnderTest* a : rows) {
+      printMaps(*a);
+    }
+  }
   work.reset();
   io.stop();
   io_thread.join();
