@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: Apache-2.0
+// Setting up the encrypted scratch-disk store with libcryptsetup, mke2fs and mount(2).
+#include "agent/storage/scratch_store.h"
+
+#include <fcntl.h>
+#include <libcryptsetup.h>
+#include <openssl/rand.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "common/bytes.h"
+#include "common/files.h"
+#include "common/subprocess.h"
+#include "common/sys_error.h"
+#include "common/unique_fd.h"
+
+namespace cocoon::agent::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr char kCipher[] = "aes";
+constexpr char kCipherMode[] = "xts-plain64";
+constexpr char kIntegrity[] = "hmac(sha256)";
+// aes-xts takes two AES-256 keys; dm-integrity's hmac(sha256) key comes after them in
+// LUKS2's volume key (cryptsetup's --key-size 512 --integrity hmac-sha256).
+constexpr std::size_t kCipherKeyBytes = 64;
+constexpr std::size_t kIntegrityKeyBytes = 32;
+// 512-byte integrity sectors, although 4 KiB would cost fewer tags: the store is not wiped
+// (see ScratchStoreOptions::wipe), and with 512-byte device blocks a buffered write that
+// covers whole 512-byte blocks (mke2fs's 1 KiB superblock at offset 1 KiB) needs no read of
+// the rest of the page, which on never-written space is an integrity error.
+constexpr std::uint32_t kSectorBytes = 512;
+constexpr std::size_t kWipeBlockBytes = std::size_t{1} << 20;
+
+std::string trimmed(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\0')) {
+    text.pop_back();
+  }
+  return text;
+}
+
+// libcryptsetup's errors arrive through its log callback, not its return codes.
+void keepLastError(int level, const char* msg, void* usrptr) {
+  if (level == CRYPT_LOG_ERROR && msg != nullptr) {
+    *static_cast<std::string*>(usrptr) = trimmed(msg);
+  }
+}
+
+Error cryptError(int rc, std::string_view step, const fs::path& device, const std::string& last) {
+  const int err = rc < 0 ? -rc : EIO;
+  return Error{codeFromErrno(err), fmt::format("{} {}: {}{}{}", step, device.string(),
+                                               std::strerror(err), last.empty() ? "" : ": ", last)};
+}
+
+Result<std::uint64_t> sizeOf(const fs::path& device) {
+  UniqueFd fd(::open(device.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return fail(errnoError(errno, "open scratch disk " + device.string()));
+  }
+  const off_t end = ::lseek(fd.get(), 0, SEEK_END);
+  if (end < 0) {
+    return fail(errnoError(errno, "size of scratch disk " + device.string()));
+  }
+  return static_cast<std::uint64_t>(end);
+}
+
+// Owns the crypt_device handle (which holds its own copy of the volume key until freed)
+// and removes the mapping unless release()d.
+class CryptDevice {
+ public:
+  ~CryptDevice() {
+    if (cd_ != nullptr && active_ && !keep_) {
+      crypt_deactivate(cd_, mapping_.c_str());
+    }
+    if (cd_ != nullptr) {
+      crypt_free(cd_);
+    }
+  }
+  crypt_device** handle() { return &cd_; }
+  crypt_device* get() { return cd_; }
+  void activated(std::string mapping) {
+    mapping_ = std::move(mapping);
+    active_ = true;
+  }
+  void keep() { keep_ = true; }
+
+ private:
+  crypt_device* cd_ = nullptr;
+  std::string mapping_;
+  bool active_ = false;
+  bool keep_ = false;
+};
+
+// Formats and activates the LUKS2 device; the key never leaves this function's frame.
+//
+// Why LUKS2 activated by volume key and no key slot: the store lives for one boot, so no
+// one ever needs to unlock it again, and a key slot on a disk the host holds would only be
+// something for the host to attack. LUKS2 is what libcryptsetup offers for dm-crypt over
+// dm-integrity (plain mode has no integrity); its header holds a PBKDF2 digest of the
+// 768-bit random key, which gives nothing to a brute-force search.
+// Why no dm-integrity journal: the journal makes tags and data consistent across a crash,
+// and after a crash this store is formatted anew anyway; without it writes cost half.
+Status formatAndActivate(CryptDevice& cd, const ScratchStoreOptions& options, std::string& last) {
+  SecretBytes key(kCipherKeyBytes + kIntegrityKeyBytes);
+  if (RAND_priv_bytes(key.data(), static_cast<int>(key.size())) != 1) {
+    return fail(Code::kInternal, "RAND_priv_bytes for the scratch store key failed");
+  }
+  crypt_pbkdf_type pbkdf{};
+  pbkdf.type = CRYPT_KDF_PBKDF2;  // only for the header's key digest: no key slot exists
+  pbkdf.hash = "sha256";
+  pbkdf.iterations = 1000;
+  pbkdf.flags = CRYPT_PBKDF_NO_BENCHMARK;
+  crypt_params_luks2 params{};
+  params.pbkdf = &pbkdf;
+  params.integrity = kIntegrity;
+  params.sector_size = kSectorBytes;
+  const auto* raw_key = reinterpret_cast<const char*>(key.data());
+  if (int rc = crypt_format(cd.get(), CRYPT_LUKS2, kCipher, kCipherMode, nullptr, raw_key,
+                            key.size(), &params);
+      rc < 0) {
+    return fail(cryptError(rc, "LUKS2 format of", options.device, last));
+  }
+  if (int rc = crypt_activate_by_volume_key(cd.get(), options.mapping.c_str(), raw_key, key.size(),
+                                            CRYPT_ACTIVATE_NO_JOURNAL);
+      rc < 0) {
+    return fail(cryptError(rc, "activating " + options.mapping + " on", options.device, last));
+  }
+  cd.activated(options.mapping);
+  return okStatus();
+}
+
+}  // namespace
+
+Result<fs::path> findDiskBySerial(std::string_view serial, const fs::path& sys_block,
+                                  const fs::path& dev_dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(sys_block, ec)) {
+    // virtio-blk shows the serial at <dev>/serial; others (SCSI) at <dev>/device/serial.
+    for (const fs::path& file : {entry.path() / "serial", entry.path() / "device" / "serial"}) {
+      auto text = readTextFile(file, 256);
+      if (text && trimmed(*text) == serial) {
+        return dev_dir / entry.path().filename();
+      }
+    }
+  }
+  return fail(Code::kNotFound, "no block device with serial \"{}\" under {}", serial,
+              sys_block.string());
+}
+
+std::string ScratchStoreInfo::describe(const fs::path& mount_point) const {
+  return fmt::format(
+      "encrypted store on {}: dm-crypt {} + dm-integrity {}, {} MiB usable of {} MiB, mounted "
+      "on {} ({} ms)",
+      device.string(), cipher, integrity, data_bytes >> 20, device_bytes >> 20,
+      mount_point.string(), took.count());
+}
+
+Result<ScratchStoreInfo> setupScratchStore(const ScratchStoreOptions& options) {
+  const auto started = Clock::now();
+  ScratchStoreInfo info;
+  info.device = options.device;
+  info.mapped = fs::path("/dev/mapper") / options.mapping;
+  info.cipher = std::string(kCipher) + "-" + kCipherMode;
+  info.integrity = kIntegrity;
+  COCOON_ASSIGN_OR_RETURN(info.device_bytes, sizeOf(options.device));
+  if (::access(options.mkfs.c_str(), X_OK) != 0) {
+    return fail(Code::kNotFound, "mkfs {} is not an executable", options.mkfs.string());
+  }
+  // Without udev in the guest, libdevmapper must create /dev/mapper nodes itself.
+  ::setenv("DM_DISABLE_UDEV", "1", 1);
+  std::string last;
+  CryptDevice cd;
+  if (int rc = crypt_init(cd.handle(), options.device.c_str()); rc < 0) {
+    return fail(cryptError(rc, "crypt_init", options.device, last));
+  }
+  crypt_set_log_callback(cd.get(), keepLastError, &last);
+  COCOON_TRY(formatAndActivate(cd, options, last));
+  crypt_active_device active{};
+  if (int rc = crypt_get_active_device(cd.get(), options.mapping.c_str(), &active); rc < 0) {
+    return fail(cryptError(rc, "reading the mapping of", options.device, last));
+  }
+  info.data_bytes = active.size * 512;  // device-mapper counts 512-byte sectors
+  if (options.wipe) {
+    // Cost: one full write of the disk through dm-crypt and dm-integrity (the host file
+    // becomes fully allocated); what it buys: every sector has a valid tag, so a read of
+    // space nothing wrote yet returns zeros instead of an I/O error.
+    if (int rc = crypt_wipe(cd.get(), info.mapped.c_str(), CRYPT_WIPE_ZERO, 0, info.data_bytes,
+                            kWipeBlockBytes, CRYPT_WIPE_NO_DIRECT_IO, nullptr, nullptr);
+        rc < 0) {
+      return fail(cryptError(rc, "wiping", info.mapped, last));
+    }
+  }
+  // One inode per 16 KiB of 128 bytes each: mke2fs writes every inode table, so fewer and
+  // smaller ones make formatting a large disk cheaper; image layers rarely average below.
+  auto mkfs = runSubprocess({.argv = {options.mkfs.string(), "-F", "-b", "4096", "-m", "0", "-i",
+                                      "16384", "-I", "128", info.mapped.string()},
+                             .timeout = std::chrono::minutes(5)});
+  if (!mkfs) {
+    return fail(Error{mkfs.error().code, "mkfs: " + mkfs.error().message});
+  }
+  if (mkfs->exit_code != 0) {
+    return fail(Code::kInternal, "{} on {} exited {}: {}", options.mkfs.string(),
+                info.mapped.string(), mkfs->exit_code, trimmed(mkfs->stderr_data.substr(0, 512)));
+  }
+  std::error_code ec;
+  fs::create_directories(options.mount_point, ec);
+  // The ext4 driver mounts the ext2 layout mke2fs writes (busybox's makes only ext2).
+  if (::mount(info.mapped.c_str(), options.mount_point.c_str(), "ext4", MS_NODEV | MS_NOSUID,
+              nullptr) != 0) {
+    return fail(errnoError(
+        errno, fmt::format("mount {} on {}", info.mapped.string(), options.mount_point.string())));
+  }
+  cd.keep();
+  info.took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  return info;
+}
+
+GuestStoreOutcome setupGuestStore(const fs::path& state_dir, const fs::path& sys_block) {
+  GuestStoreOutcome out;
+  auto disk = findDiskBySerial(kScratchSerial, sys_block);
+  if (!disk) {
+    out.summary = fmt::format("no scratch disk ({}): the image store is the guest's tmpfs",
+                              disk.error().message);
+    return out;
+  }
+  auto info = setupScratchStore({.device = *disk, .mount_point = state_dir});
+  if (!info) {
+    out.status = fail(std::move(info).error());
+    out.summary = fmt::format("encrypted store on {} failed: {}", disk->string(),
+                              out.status.error().toString());
+    if (auto recorded = recordStoreFailure(state_dir, out.status.error()); !recorded) {
+      out.summary += "; recording it failed too: " + recorded.error().toString();
+    }
+    return out;
+  }
+  out.encrypted = true;
+  out.summary = info->describe(state_dir);
+  return out;
+}
+
+Status recordStoreFailure(const fs::path& state_dir, const Error& error) {
+  COCOON_TRY(createDirectories(state_dir));
+  return writeFileAtomic(state_dir / kStoreErrorFile, asBytes(error.toString()));
+}
+
+Status checkStoreUsable(const fs::path& state_dir) {
+  auto text = readTextFile(state_dir / kStoreErrorFile, 4096);
+  if (!text) {
+    if (text.error().code == Code::kNotFound) {
+      return okStatus();
+    }
+    return fail(Code::kFailedPrecondition, "the agent's image store state is unreadable: {}",
+                text.error().toString());
+  }
+  return fail(Code::kFailedPrecondition, "the agent's image store could not be set up: {}",
+              trimmed(*text));
+}
+
+}  // namespace cocoon::agent::storage

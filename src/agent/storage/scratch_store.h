@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+// The agent's encrypted image store on the scratch disk the launcher attaches (virtio-blk
+// serial "scratch"): formatted at every boot as LUKS2 with dm-crypt + dm-integrity under a
+// volume key generated in the guest, never written to a key slot and wiped from memory once
+// the mapping is active; then an ext2 file system, mounted where the agent keeps its store.
+// Trust: the disk's contents and its header are the host's (it sees and may change them);
+// the guest reads nothing from the disk it did not write under the key (integrity tags).
+// sysfs belongs to the guest kernel.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace cocoon::agent::storage {
+
+// The virtio-blk serial the VM launcher gives the scratch disk (runtime/vm).
+inline constexpr std::string_view kScratchSerial = "scratch";
+
+// The block device whose <sys_block>/<name>/serial holds `serial` (trailing blanks and
+// newlines ignored), as <dev_dir>/<name>.
+// Errors: kNotFound naming the serial and sys_block when no device has it.
+Result<std::filesystem::path> findDiskBySerial(
+    std::string_view serial, const std::filesystem::path& sys_block = "/sys/block",
+    const std::filesystem::path& dev_dir = "/dev");
+
+struct ScratchStoreOptions {
+  std::filesystem::path device;                // the raw scratch disk, e.g. /dev/vdb
+  std::string mapping = "cocoon-store";        // the device-mapper name (/dev/mapper/<mapping>)
+  std::filesystem::path mount_point;           // created if missing
+  std::filesystem::path mkfs = "/bin/mke2fs";  // busybox's or e2fsprogs' mke2fs
+  // Zero the whole mapped device before mkfs so that every sector has a valid tag. It costs
+  // one full write of the disk through dm-crypt and dm-integrity (minutes for the default
+  // 10 GiB under TCG) and makes the host's sparse file fully allocated. Without it
+  // (cryptsetup's --integrity-no-wipe) a read of a sector nothing wrote yet is an I/O
+  // error; mke2fs and the file system only read what they wrote, so the agent does not wipe.
+  bool wipe = false;
+};
+
+// What setupScratchStore made, for the one log line.
+struct ScratchStoreInfo {
+  std::filesystem::path device;
+  std::filesystem::path mapped;    // /dev/mapper/<mapping>
+  std::uint64_t device_bytes = 0;  // the raw disk
+  std::uint64_t data_bytes = 0;    // the mapped device (after header and integrity tags)
+  std::string cipher;              // "aes-xts-plain64"
+  std::string integrity;           // "hmac(sha256)"
+  std::chrono::milliseconds took{0};
+  // "encrypted store on /dev/vdb: dm-crypt aes-xts-plain64 + dm-integrity hmac(sha256),
+  //  N MiB usable of M MiB, mounted on P (T ms)".
+  std::string describe(const std::filesystem::path& mount_point) const;
+};
+
+// Formats options.device as LUKS2 (aes-xts-plain64, 512-bit key, with dm-integrity tags
+// hmac(sha256), 512-byte sectors, no journal), activates it by volume key, wipes it (when
+// options.wipe), runs `mkfs -F -b 4096 -m 0 -i 16384 -I 128` on the mapping and mounts it (ext4
+// driver, nodev,nosuid) on options.mount_point. The volume key (96 random bytes from
+// RAND_priv_bytes) lives only in this call's memory and is zeroed before it returns.
+// Everything on the device is lost. On failure the mapping is removed again.
+// Errors: kNotFound for a missing device or mkfs; kInternal (or the errno's code) naming
+// the step that failed (format, activate, wipe, mkfs, mount) with libcryptsetup's last
+// message; nothing is ever left mounted unencrypted.
+// REQUIRES: root, device-mapper (dm-crypt, dm-integrity) and the ciphers in the kernel.
+Result<ScratchStoreInfo> setupScratchStore(const ScratchStoreOptions& options);
+
+// The file in a state directory that says why the store could not be set up; guest pulls
+// read it (checkStoreUsable) and refuse.
+inline constexpr std::string_view kStoreErrorFile = "store-setup-error";
+
+// Writes `error` to <state_dir>/store-setup-error. Errors: file writes.
+Status recordStoreFailure(const std::filesystem::path& state_dir, const Error& error);
+
+// OK unless <state_dir>/store-setup-error exists; then kFailedPrecondition "the agent's
+// image store could not be set up: <reason>".
+Status checkStoreUsable(const std::filesystem::path& state_dir);
+
+// How PID 1 set up the store, for its log.
+struct GuestStoreOutcome {
+  bool encrypted = false;  // the scratch disk store is mounted on state_dir
+  std::string summary;     // describe()'s line, or why the store is the tmpfs
+  Status status;           // a failure also recorded with recordStoreFailure
+};
+
+// PID 1's store: the disk with serial "scratch" set up by setupScratchStore and mounted on
+// `state_dir`. Without such a disk, the store stays on the tmpfs (status OK, encrypted
+// false). Any failure is recorded in state_dir (so pulls refuse with the reason) and
+// returned; it never falls back to an unencrypted disk.
+GuestStoreOutcome setupGuestStore(const std::filesystem::path& state_dir,
+                                  const std::filesystem::path& sys_block = "/sys/block");
+
+}  // namespace cocoon::agent::storage

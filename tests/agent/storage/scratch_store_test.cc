@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: Apache-2.0
+// Finding the scratch disk in sysfs, setup failures that refuse pulls, and the fit check;
+// what needs device-mapper is tested in a guest (scratch_store_vm_test).
+#include "agent/storage/scratch_store.h"
+
+#include <gtest/gtest.h>
+
+#include "agent/storage/capacity.h"
+#include "common/encoding.h"
+#include "common/files.h"
+#include "support/expect.h"
+
+namespace cocoon::agent::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using cocoon::test::expectError;
+
+class ScratchStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = TempDir::create("agent-storage");
+    ASSERT_TRUE(dir) << dir.error().toString();
+    dir_.emplace(std::move(*dir));
+  }
+  fs::path path(const std::string& rel) const { return dir_->path() / rel; }
+  void write(const std::string& rel, std::string_view text) {
+    ASSERT_TRUE(createDirectories(path(rel).parent_path()));
+    ASSERT_TRUE(writeFileAtomic(path(rel), asBytes(text)));
+  }
+  std::optional<TempDir> dir_;
+};
+
+TEST_F(ScratchStoreTest, FindsVirtioDiskBySerial) {
+  write("sys/block/vda/serial", "");
+  write("sys/block/vdb/serial", "scratch\n");
+  write("sys/block/loop0/size", "0\n");
+  auto disk = findDiskBySerial(kScratchSerial, path("sys/block"), "/dev");
+  ASSERT_TRUE(disk) << disk.error().toString();
+  EXPECT_EQ(*disk, fs::path("/dev/vdb"));
+}
+
+TEST_F(ScratchStoreTest, FindsScsiDiskByDeviceSerial) {
+  write("sys/block/sda/device/serial", "scratch   \n");
+  auto disk = findDiskBySerial(kScratchSerial, path("sys/block"), path("dev"));
+  ASSERT_TRUE(disk) << disk.error().toString();
+  EXPECT_EQ(*disk, path("dev/sda"));
+}
+
+TEST_F(ScratchStoreTest, NoDiskWithSerialIsNotFound) {
+  write("sys/block/vda/serial", "scratch2\n");
+  expectError(findDiskBySerial(kScratchSerial, path("sys/block")), Code::kNotFound,
+              "no block device with serial \"scratch\" under " + path("sys/block").string());
+}
+
+TEST_F(ScratchStoreTest, WithoutScratchDiskTheStoreIsTmpfsAndPullsAreAllowed) {
+  ASSERT_TRUE(createDirectories(path("sys/block")));
+  const GuestStoreOutcome out = setupGuestStore(path("state"), path("sys/block"));
+  EXPECT_TRUE(out.status) << out.status.error().toString();
+  EXPECT_FALSE(out.encrypted);
+  EXPECT_NE(out.summary.find("the image store is the guest's tmpfs"), std::string::npos)
+      << out.summary;
+  EXPECT_TRUE(checkStoreUsable(path("state")));
+}
+
+TEST_F(ScratchStoreTest, FailedSetupIsRecordedAndRefusesPulls) {
+  // A scratch disk sysfs names but /dev lacks: the setup fails before touching anything.
+  const std::string name = "cocoon-test-no-such-disk";
+  write("sys/block/" + name + "/serial", "scratch\n");
+  const GuestStoreOutcome out = setupGuestStore(path("state"), path("sys/block"));
+  expectError(out.status, Code::kNotFound, "open scratch disk /dev/" + name);
+  EXPECT_FALSE(out.encrypted);
+  EXPECT_NE(out.summary.find("encrypted store on /dev/" + name + " failed"), std::string::npos)
+      << out.summary;
+  expectError(
+      checkStoreUsable(path("state")), Code::kFailedPrecondition,
+      "the agent's image store could not be set up: NOT_FOUND: open scratch disk /dev/" + name);
+}
+
+TEST_F(ScratchStoreTest, MissingMkfsIsNotFoundBeforeFormatting) {
+  write("disk.img", std::string(4096, 'x'));
+  expectError(
+      setupScratchStore(
+          {.device = path("disk.img"), .mount_point = path("mnt"), .mkfs = path("no-mkfs")}),
+      Code::kNotFound, "mkfs " + path("no-mkfs").string() + " is not an executable");
+  auto text = readTextFile(path("disk.img"), 8192);
+  ASSERT_TRUE(text);
+  EXPECT_EQ(*text, std::string(4096, 'x'));  // untouched
+}
+
+TEST_F(ScratchStoreTest, StoreUsableWithoutRecordedFailure) {
+  EXPECT_TRUE(checkStoreUsable(path("nothing-here")));
+}
+
+TEST(StoreCapacity, FitsWhenNeededIsAtMostFree) {
+  EXPECT_TRUE(checkFits("image x", 100, 100, "/store"));
+  EXPECT_TRUE(checkFits("image x", 0, 0, "/store"));
+}
+
+TEST(StoreCapacity, TooLargeIsResourceExhaustedWithBothSizes) {
+  expectError(checkFits("image x", 101, 100, "/store"), Code::kResourceExhausted,
+              "image x needs at least 101 bytes in /store but only 100 are free");
+}
+
+TEST(StoreCapacity, FreeBytesOfMissingDirIsNotFound) {
+  expectError(freeBytes("/nonexistent-cocoon-dir"), Code::kNotFound,
+              "statvfs /nonexistent-cocoon-dir");
+}
+
+}  // namespace
+}  // namespace cocoon::agent::storage

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: Apache-2.0
+// The encrypted image store in a real guest (QEMU TCG): the agent formats the scratch disk
+// with dm-crypt + dm-integrity, pulls busybox onto it and runs a container that writes a
+// marker; the host's scratch file holds neither the marker nor the image's bytes in clear.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <mutex>
+
+#include "agent/agent_env.h"
+#include "common/encoding.h"
+#include "common/files.h"
+#include "common/subprocess.h"
+#include "runtime/sandbox/container_run.h"
+#include "runtime/sandbox/sandbox.h"
+
+namespace cocoon::agent::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::seconds;
+
+const fs::path kSourceDir = COCOON_SOURCE_DIR;
+const fs::path kGuestDir = fs::path(COCOON_BINARY_DIR) / "agent-storage-guest";
+constexpr char kGuestRegistry[] = "10.0.2.100:5000";  // the guest side of the forward
+
+// The guest with this build's agent (permissive policy, the registry insecure); rebuilt when
+// the agent or the scripts are newer. nullopt: ready; "SKIP: ..." without the Debian archive.
+std::optional<std::string> buildGuest() {
+  std::error_code ec;
+  const auto built = fs::last_write_time(kGuestDir / "manifest.txt", ec);
+  bool fresh = !ec;
+  for (const fs::path& input : {kSourceDir / "guest/build-guest.sh", kSourceDir / "guest/init.sh",
+                                fs::path(COCOON_AGENT_BINARY)}) {
+    fresh = fresh && fs::last_write_time(input) < built;
+  }
+  if (fresh) {
+    return std::nullopt;
+  }
+  const fs::path toml = fs::path(COCOON_BINARY_DIR) / "agent-storage-agent.toml";
+  if (auto s = writeFileAtomic(
+          toml, asBytes(fmt::format("[image]\ninsecure_registries = [\"{}\"]\n", kGuestRegistry)));
+      !s) {
+    return s.error().toString();
+  }
+  auto result =
+      runSubprocess({.argv = {(kSourceDir / "guest/build-guest.sh").string(), "--agent",
+                              COCOON_AGENT_BINARY, "--with-crun", "--agent-config", toml.string(),
+                              "--payload-args", "--permissive-policy", "--out", kGuestDir.string()},
+                     .timeout = seconds(300)});
+  if (!result) {
+    return result.error().toString();
+  }
+  if (result->exit_code == 3) {
+    return "SKIP: the Debian archive is unreachable";
+  }
+  if (result->exit_code != 0) {
+    return "build-guest.sh exited " + std::to_string(result->exit_code) + ": " +
+           result->stderr_data;
+  }
+  return std::nullopt;
+}
+
+bool fileContains(const fs::path& file, std::string_view needle) {
+  auto run =
+      runSubprocess({.argv = {"grep", "-c", "-F", "-a", std::string(needle), file.string()}});
+  return run && run->exit_code == 0;
+}
+
+TEST(ScratchStoreVm, ImageAndContainerDataReachTheHostOnlyEncrypted) {
+  if (auto problem = buildGuest()) {
+    if (problem->rfind("SKIP: ", 0) == 0) {
+      GTEST_SKIP() << problem->substr(6);
+    }
+    FAIL() << *problem;
+  }
+  auto dir = TempDir::create("storage-vm");
+  ASSERT_TRUE(dir) << dir.error().toString();
+  auto env = agent::test::AgentEnv::create();
+  ASSERT_TRUE(env) << env.error().toString();
+  const std::string& host_image = (*env)->image();  // 127.0.0.1:PORT/test/busybox:v1
+  const std::size_t slash = host_image.find('/');
+  const auto host_port =
+      static_cast<std::uint16_t>(std::stoul(host_image.substr(host_image.find(':') + 1, slash)));
+
+  runtime::config::RuntimeConfig config;
+  config.sandbox.backend = "vm";
+  config.hypervisor.accel = "tcg";
+  config.hypervisor.kernel = kGuestDir / "vmlinux";
+  config.hypervisor.initrd = kGuestDir / "initrd.img";
+  config.hypervisor.memory_mib = 1024;
+  config.tee.kind = "none";
+  config.sandbox.scratch_disk_mib = 96;
+  config.timeouts.boot = seconds(120);
+  const runtime::sandbox::SandboxSpec spec{.id = "vm-1",
+                                           .run_dir = dir->path() / "vm-1",
+                                           .console_log = {},
+                                           .initdata_toml = {},
+                                           .guest_forwards = {{.guest_address = "10.0.2.100",
+                                                               .guest_port = 5000,
+                                                               .host_address = "127.0.0.1",
+                                                               .host_port = host_port}}};
+  auto sandbox = runtime::sandbox::startSandbox(config, spec);
+  ASSERT_TRUE(sandbox) << sandbox.error().toString();
+
+  std::mutex mutex;
+  std::string out;
+  // The marker is assembled by the shell, so its bytes are only in the file and the output.
+  runtime::sandbox::ContainerRun run{
+      .image = std::string(kGuestRegistry) + host_image.substr(slash),
+      .command = {"sh", "-c",
+                  "m=COCOON; echo ${m}-SCRATCH-MARKER-$((6*7)) >/marker; sync; cat /marker; "
+                  "busybox --help | head -n 1"},
+      .container_id = "marker",
+      .on_stdout = [&](std::string_view d) {
+        std::lock_guard l(mutex);
+        out += d;
+      }};
+  auto result = runtime::sandbox::runContainer((*sandbox)->agentAddress(), run);
+  ASSERT_TRUE(result) << result.error().toString() << "\nconsole:\n" << (*sandbox)->diagnostics();
+  EXPECT_EQ(result->exit_status, 0);
+  // (b) the container ran from the image on the store.
+  auto banner = runSubprocess({.argv = {"/bin/busybox", "--help"}});
+  ASSERT_TRUE(banner);
+  const std::string version =
+      banner->stdout_data.substr(0, banner->stdout_data.find(" multi-call binary"));
+  ASSERT_NE(version.find("BusyBox v"), std::string::npos) << banner->stdout_data;
+  EXPECT_EQ(out, "COCOON-SCRATCH-MARKER-42\n" + version + " multi-call binary.\n");
+
+  // (a) the agent said what it set up.
+  auto console = readTextFile(dir->path() / "vm-1.console.log", 1 << 22);
+  ASSERT_TRUE(console) << console.error().toString();
+  EXPECT_NE(console->find("encrypted store on /dev/vd"), std::string::npos) << *console;
+  EXPECT_NE(console->find("dm-crypt aes-xts-plain64 + dm-integrity hmac(sha256)"),
+            std::string::npos)
+      << *console;
+
+  // (c) the host's scratch file: a LUKS2 header, and neither the marker nor the busybox
+  // binary (its version banner) in clear, although `sync` in the guest flushed both.
+  const fs::path scratch = spec.run_dir / "scratch.img";
+  std::ifstream file(scratch, std::ios::binary);
+  std::string head(6, '\0');
+  ASSERT_TRUE(file.read(head.data(), 6)) << scratch;
+  EXPECT_EQ(hexEncode(asBytes(head)), "4c554b53babe");  // "LUKS\xba\xbe"
+  EXPECT_FALSE(fileContains(scratch, "COCOON-SCRATCH-MARKER-42"));
+  EXPECT_FALSE(fileContains(scratch, version));
+  EXPECT_FALSE(fileContains(scratch, "test/busybox"));
+
+  ASSERT_TRUE(runtime::sandbox::destroySandbox((*sandbox)->agentAddress(), seconds(10)));
+  ASSERT_TRUE((*sandbox)->stop(seconds(20)));
+  EXPECT_FALSE((*sandbox)->running());
+  EXPECT_FALSE(fs::exists(spec.run_dir));
+}
+
+}  // namespace
+}  // namespace cocoon::agent::storage
