@@ -45,8 +45,9 @@ struct SandboxSpec {
   // stop() for debugging. Empty: <run_dir>/../<id>.console.log.
   std::filesystem::path console_log;
   // The launch configuration for the guest (Kata init-data TOML: aa.toml, cdh.toml,
-  // policy.rego); empty: built from the runtime config's [kbs] and [policy] sections.
-  // Bound into the measurement where the TEE allows (runtime/tee/initdata.h).
+  // policy.json); empty: built from the runtime config's [kbs] and [policy] sections.
+  // Bound into the measurement where the TEE allows (runtime/tee/initdata.h) and given to
+  // the guest as a read-only disk with serial "initdata".
   std::string initdata_toml;
   // Extra guest network forwards (guest address:port -> host address:port), added to the
   // ones the runtime config names; the guest reaches nothing else.

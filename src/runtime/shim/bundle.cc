@@ -9,6 +9,7 @@
 #include "common/files.h"
 #include "crypto/digest.h"
 #include "json/json.h"
+#include "runtime/tee/initdata.h"
 
 namespace cocoon::runtime::shim {
 namespace {
@@ -89,6 +90,21 @@ Result<BundleProcess> processFrom(const Json& spec) {
   return p;
 }
 
+// The annotation's TOML, checked to parse so a bad document fails Create on the host
+// instead of reaching the guest.
+Result<std::string> initDataToml(std::string_view annotation) {
+  auto toml = tee::decodeInitDataAnnotation(annotation);
+  if (!toml) {
+    return fail(toml.error().code, "annotation {}: {}", tee::kInitDataAnnotation,
+                toml.error().message);
+  }
+  if (auto parsed = tee::parseInitDataToml(*toml); !parsed) {
+    return fail(parsed.error().code, "annotation {}: {}", tee::kInitDataAnnotation,
+                parsed.error().message);
+  }
+  return std::move(*toml);
+}
+
 }  // namespace
 
 Result<BundleInfo> parseBundleConfig(std::string_view config_json, std::string_view id) {
@@ -114,6 +130,11 @@ Result<BundleInfo> parseBundleConfig(std::string_view config_json, std::string_v
                           optionalText(annotations, kCriContainerType, "annotations."));
   COCOON_ASSIGN_OR_RETURN(info.sandbox_id,
                           optionalText(annotations, kCriSandboxId, "annotations."));
+  COCOON_ASSIGN_OR_RETURN(std::string initdata,
+                          optionalText(annotations, tee::kInitDataAnnotation, "annotations."));
+  if (!initdata.empty()) {
+    COCOON_ASSIGN_OR_RETURN(info.initdata_toml, initDataToml(initdata));
+  }
   info.is_pod_sandbox = type == "sandbox";
   if (info.sandbox_id.empty() || info.is_pod_sandbox) {
     info.sandbox_id = std::string(id);

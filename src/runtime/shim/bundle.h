@@ -49,12 +49,19 @@ struct BundleInfo {
   std::string sandbox_id;
   std::string hostname;
   BundleProcess process;
+  // The TOML of the init-data annotation (kata's
+  // io.katacontainers.config.hypervisor.cc_init_data, runtime/tee/initdata.h), decoded
+  // and checked to parse; empty when absent. The shim uses the sandbox's first
+  // container's.
+  std::string initdata_toml;
 };
 
 // Parses config.json's text for the container `id`.
 // Errors (kInvalidArgument, naming the field): not JSON or not an object; a wrong type in
 // process (args, env, cwd, terminal, user.uid/gid), hostname or annotations; no image
-// annotation on a container that is not a pod sandbox (the message says how to give one).
+// annotation on a container that is not a pod sandbox (the message says how to give one);
+// an init-data annotation that does not decode or parse (the message names the annotation
+// and the problem; kResourceExhausted over init-data's size caps).
 Result<BundleInfo> parseBundleConfig(std::string_view config_json, std::string_view id);
 
 // Parses an OCI runtime-spec Process object (JSON), as containerd sends it for an exec.

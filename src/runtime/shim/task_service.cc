@@ -119,6 +119,7 @@ struct TaskService::State {
     sandbox::SandboxSpec spec;
     spec.id = sandboxKey(info.sandbox_id);
     spec.run_dir = options.sandboxes_dir / spec.id;
+    spec.initdata_toml = info.initdata_toml;
     COCOON_TRY(createDirectories(options.sandboxes_dir));
     auto started = options.start_sandbox(spec);
     if (!started) {

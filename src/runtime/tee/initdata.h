@@ -36,7 +36,11 @@ inline constexpr std::size_t kMaxInitDataEntries = 64;
 // Well-known [data] keys (guest-components' init-data).
 inline constexpr std::string_view kInitDataAaToml = "aa.toml";
 inline constexpr std::string_view kInitDataCdhToml = "cdh.toml";
+// Kata's name for a Rego agent policy; cocoon does not evaluate Rego, so its agent
+// refuses init-data carrying this key rather than run without the owner's policy.
 inline constexpr std::string_view kInitDataPolicyRego = "policy.rego";
+// cocoon's agent policy (the JSON format of docs/agent-policy.md).
+inline constexpr std::string_view kInitDataPolicyJson = "policy.json";
 
 // The logical content of an init-data document.
 struct InitData {

@@ -87,6 +87,12 @@ Status createScratchDisk(const VmConfig& config) {
   return okStatus();
 }
 
+// Read-only for QEMU too (it opens the drive readonly=on): the owner's document is never
+// changed after its digest was bound.
+Status writeInitDataDisk(const VmConfig& config) {
+  return writeFileAtomic(initDataDiskPath(config), config.init_data_block, 0400);
+}
+
 std::string readQemuLog(const std::filesystem::path& run_dir) {
   auto text = readTextFile(run_dir / "qemu.log", 64 * 1024);
   return text ? *text : std::string();
@@ -123,6 +129,11 @@ Result<std::unique_ptr<Vm>> Vm::launch(const VmConfig& config) {
   if (config.scratch_disk_bytes > 0) {
     if (auto created = createScratchDisk(config); !created) {
       return failed(std::move(created).error());
+    }
+  }
+  if (!config.init_data_block.empty()) {
+    if (auto written = writeInitDataDisk(config); !written) {
+      return failed(std::move(written).error());
     }
   }
   if (!config.tee.helper_command.empty()) {

@@ -83,6 +83,10 @@ std::filesystem::path scratchDiskPath(const VmConfig& config) {
          (config.scratch_disk_format == DiskFormat::kQcow2 ? "scratch.qcow2" : "scratch.img");
 }
 
+std::filesystem::path initDataDiskPath(const VmConfig& config) {
+  return config.run_dir / "initdata.img";
+}
+
 Accel resolveAccel(Accel configured, const std::function<bool()>& kvm_usable) {
   if (configured != Accel::kAuto) {
     return configured;
@@ -187,6 +191,14 @@ Result<std::vector<std::string>> qemuCommandLine(const VmConfig& config, Accel a
                      escapePath(scratchDiskPath(config)),
                      diskFormatName(config.scratch_disk_format)),
          "-device", fmt::format("virtio-blk-{},drive=scratch,serial=scratch", virtio_suffix)});
+  }
+  if (!config.init_data_block.empty()) {
+    args.insert(
+        args.end(),
+        {"-drive",
+         fmt::format("if=none,id=initdata,file={},format=raw,readonly=on",
+                     escapePath(initDataDiskPath(config))),
+         "-device", fmt::format("virtio-blk-{},drive=initdata,serial=initdata", virtio_suffix)});
   }
   if (config.user_network) {
     std::string netdev = "user,id=net0,restrict=on";

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/bytes.h"
 #include "common/result.h"
 #include "runtime/tee/qemu_tee_config.h"
 
@@ -76,6 +77,10 @@ struct VmConfig {
   // "scratch"); 0 = none.
   std::uint64_t scratch_disk_bytes = 0;
   DiskFormat scratch_disk_format = DiskFormat::kRaw;
+  // The init-data block image (runtime/tee/initdata.h), written to <run_dir>/initdata.img
+  // and attached read-only as virtio-blk with serial "initdata"; empty = no such disk.
+  // The guest reads the owner's launch configuration from it.
+  Bytes init_data_block;
   // QEMU user networking with restrict=on (no route out) plus these guestfwd rules.
   bool user_network = false;
   std::vector<GuestForward> guest_forwards;
@@ -97,6 +102,8 @@ Result<Accel> parseAccel(std::string_view text);
 std::filesystem::path agentSocketPath(const VmConfig& config);
 // <run_dir>/scratch.qcow2 or scratch.img.
 std::filesystem::path scratchDiskPath(const VmConfig& config);
+// <run_dir>/initdata.img.
+std::filesystem::path initDataDiskPath(const VmConfig& config);
 
 // Decides the accelerator: kKvm or kTcg as configured; for kAuto, kKvm when
 // `kvm_usable()` says KVM works here, else kTcg. Pure apart from the probe.

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "runtime/tee/initdata.h"
 #include "support/expect.h"
 
 namespace cocoon::runtime::shim {
@@ -63,6 +64,34 @@ TEST(ShimBundle, RefusesMissingImagesAndBadFields) {
   expectError(parseBundleConfig(R"({"annotations": {"io.cocoon.image": 5}})", "c"),
               Code::kInvalidArgument, "annotations.io.cocoon.image");
   expectError(readBundle("/nonexistent-bundle", "c"), Code::kNotFound, "");
+}
+
+std::string withAnnotation(const std::string& value) {
+  return R"({"annotations": {"io.cocoon.image": "r/a:v1",
+      "io.katacontainers.config.hypervisor.cc_init_data": ")" +
+         value + "\"}}";
+}
+
+TEST(ShimBundle, DecodesTheInitDataAnnotation) {
+  const std::string toml = "version = \"0.1.0\"\nalgorithm = \"sha256\"\n[data]\n";
+  auto annotation = tee::encodeInitDataAnnotation(toml);
+  ASSERT_TRUE(annotation) << annotation.error().toString();
+  auto info = parseBundleConfig(withAnnotation(*annotation), "c");
+  ASSERT_TRUE(info) << info.error().toString();
+  EXPECT_EQ(info->initdata_toml, toml);
+  auto none = parseBundleConfig(R"({"annotations": {"io.cocoon.image": "r/a:v1"}})", "c");
+  ASSERT_TRUE(none) << none.error().toString();
+  EXPECT_EQ(none->initdata_toml, "");
+}
+
+TEST(ShimBundle, RefusesABadInitDataAnnotationNamingIt) {
+  expectError(parseBundleConfig(withAnnotation("not base64!"), "c"), Code::kInvalidArgument,
+              "annotation io.katacontainers.config.hypervisor.cc_init_data: ");
+  // Decodes, but the TOML lacks the version.
+  auto annotation = tee::encodeInitDataAnnotation("algorithm = \"sha256\"\n");
+  ASSERT_TRUE(annotation) << annotation.error().toString();
+  expectError(parseBundleConfig(withAnnotation(*annotation), "c"), Code::kInvalidArgument,
+              "annotation io.katacontainers.config.hypervisor.cc_init_data: ");
 }
 
 TEST(ShimBundle, ParsesAnExecProcess) {

@@ -88,6 +88,19 @@ TEST(QemuCommandLine, KvmUsesHostCpuAndNoTscOverride) {
   EXPECT_EQ((*args)[18], "console=ttyS0 panic=-1 quiet");
 }
 
+TEST(QemuCommandLine, AttachesInitDataReadOnlyWithItsSerial) {
+  VmConfig config = baseConfig();
+  config.init_data_block = Bytes(512, 0);
+  auto args = qemuCommandLine(config, Accel::kTcg);
+  ASSERT_TRUE(args) << args.error().toString();
+  const Args tail(args->end() - 4, args->end());
+  EXPECT_EQ(tail, (Args{"-drive",
+                        "if=none,id=initdata,file=/run/cocoon/vm1/initdata.img,"
+                        "format=raw,readonly=on",
+                        "-device", "virtio-blk-pci,drive=initdata,serial=initdata"}));
+  EXPECT_EQ(initDataDiskPath(config), "/run/cocoon/vm1/initdata.img");
+}
+
 TEST(QemuCommandLine, AddsScratchDiskNetworkAndTeeInOrder) {
   VmConfig config = baseConfig();
   config.scratch_disk_bytes = 1 << 30;

@@ -24,8 +24,8 @@ std::string literal(const std::string& text) {
   return "'''\n" + text + "'''";
 }
 
-// The init-data of the runtime config: aa.toml and cdh.toml for [kbs], policy.rego from
-// [policy] agent. nullopt when the config names neither.
+// The init-data of the runtime config: aa.toml and cdh.toml for [kbs], policy.json (the
+// agent policy, docs/agent-policy.md) from [policy] agent. nullopt when the config names neither.
 Result<std::optional<tee::InitData>> configInitData(const config::RuntimeConfig& config,
                                                     tee::TeeKind kind) {
   tee::InitData init_data;
@@ -43,7 +43,7 @@ Result<std::optional<tee::InitData>> configInitData(const config::RuntimeConfig&
   }
   if (!config.policy.agent.empty()) {
     COCOON_ASSIGN_OR_RETURN(std::string policy, readTextFile(config.policy.agent, kMaxPolicyBytes));
-    init_data.data.emplace(tee::kInitDataPolicyRego, std::move(policy));
+    init_data.data.emplace(tee::kInitDataPolicyJson, std::move(policy));
   }
   if (init_data.data.empty()) {
     return std::optional<tee::InitData>();
@@ -51,20 +51,29 @@ Result<std::optional<tee::InitData>> configInitData(const config::RuntimeConfig&
   return std::optional<tee::InitData>(std::move(init_data));
 }
 
-// The digest the TEE binds: of spec.initdata_toml when given, else of the config's.
-Result<std::optional<tee::InitDataDigest>> initDataDigest(const config::RuntimeConfig& config,
-                                                          const SandboxSpec& spec,
-                                                          tee::TeeKind kind) {
+// The sandbox's init-data: spec.initdata_toml when given (its exact bytes are what the
+// guest hashes), else the config's. nullopt when there is none.
+struct SandboxInitData {
+  tee::InitDataDigest digest;  // what the TEE binds
+  Bytes block;                 // the disk the guest reads the document from
+};
+
+Result<std::optional<SandboxInitData>> sandboxInitData(const config::RuntimeConfig& config,
+                                                       const SandboxSpec& spec, tee::TeeKind kind) {
   if (!spec.initdata_toml.empty()) {
     COCOON_ASSIGN_OR_RETURN(tee::InitData parsed, tee::parseInitDataToml(spec.initdata_toml));
-    return std::optional(tee::initDataDigest(parsed.algorithm, spec.initdata_toml));
+    COCOON_ASSIGN_OR_RETURN(Bytes block, tee::encodeInitDataBlock(spec.initdata_toml));
+    return std::optional(
+        SandboxInitData{.digest = tee::initDataDigest(parsed.algorithm, spec.initdata_toml),
+                        .block = std::move(block)});
   }
   COCOON_ASSIGN_OR_RETURN(std::optional<tee::InitData> init_data, configInitData(config, kind));
   if (!init_data) {
-    return std::optional<tee::InitDataDigest>();
+    return std::optional<SandboxInitData>();
   }
   COCOON_ASSIGN_OR_RETURN(tee::InitDataBundle bundle, tee::buildInitData(*init_data));
-  return std::optional(std::move(bundle.digest));
+  return std::optional(
+      SandboxInitData{.digest = std::move(bundle.digest), .block = std::move(bundle.block)});
 }
 
 Status requireFile(const fs::path& path, std::string_view what) {
@@ -173,12 +182,19 @@ Result<std::unique_ptr<Sandbox>> startVmSandbox(const config::RuntimeConfig& con
   COCOON_ASSIGN_OR_RETURN(tee::TeeKind kind, tee::chooseTee(config.tee.kind, report));
   const auto backend = tee::makeTeeBackend(kind, config::teeOptions(config, report));
   tee::LaunchRequest request;
-  COCOON_ASSIGN_OR_RETURN(request.init_data, initDataDigest(config, spec, kind));
+  COCOON_ASSIGN_OR_RETURN(std::optional<SandboxInitData> init_data,
+                          sandboxInitData(config, spec, kind));
+  if (init_data) {
+    request.init_data = init_data->digest;
+  }
   request.state_dir = spec.run_dir / "tee";
   COCOON_TRY(createDirectories(request.state_dir));
   COCOON_ASSIGN_OR_RETURN(tee::QemuTeeConfig tee_config, backend->configure(request));
   COCOON_ASSIGN_OR_RETURN(vm::VmConfig vm_config,
                           vmConfig(config, spec, context, std::move(tee_config)));
+  if (init_data) {
+    vm_config.init_data_block = std::move(init_data->block);
+  }
   COCOON_LOG(kInfo, "sandbox", "sandbox {}: starting a {} VM ({})", spec.id, teeKindName(kind),
              config.hypervisor.accel);
   COCOON_ASSIGN_OR_RETURN(ttrpc::Address address,
