@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "common/bytes.h"
 #include "common/files.h"
@@ -31,12 +33,13 @@ constexpr char kIntegrity[] = "hmac(sha256)";
 // LUKS2's volume key (cryptsetup's --key-size 512 --integrity hmac-sha256).
 constexpr std::size_t kCipherKeyBytes = 64;
 constexpr std::size_t kIntegrityKeyBytes = 32;
-// 512-byte integrity sectors, although 4 KiB would cost fewer tags: the store is not wiped
-// (see ScratchStoreOptions::wipe), and with 512-byte device blocks a buffered write that
-// covers whole 512-byte blocks (mke2fs's 1 KiB superblock at offset 1 KiB) needs no read of
-// the rest of the page, which on never-written space is an integrity error.
-constexpr std::uint32_t kSectorBytes = 512;
+// 4 KiB sectors: one tag per page, the unit in which the page cache writes.
+constexpr std::uint32_t kSectorBytes = 4096;
 constexpr std::size_t kWipeBlockBytes = std::size_t{1} << 20;
+// mke2fs with 4 KiB blocks: 32768 blocks (one bitmap block) per group.
+constexpr std::uint64_t kGroupBytes = std::uint64_t{128} << 20;
+constexpr std::uint64_t kGroupHeadBytes = std::uint64_t{64} << 10;
+constexpr std::uint64_t kTailBytes = std::uint64_t{1} << 20;
 
 std::string trimmed(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\0')) {
@@ -140,17 +143,22 @@ Status formatAndActivate(CryptDevice& cd, const ScratchStoreOptions& options, st
 Result<fs::path> findDiskBySerial(std::string_view serial, const fs::path& sys_block,
                                   const fs::path& dev_dir) {
   std::error_code ec;
+  std::string seen;  // for the error: what each device said
   for (const auto& entry : fs::directory_iterator(sys_block, ec)) {
     // virtio-blk shows the serial at <dev>/serial; others (SCSI) at <dev>/device/serial.
     for (const fs::path& file : {entry.path() / "serial", entry.path() / "device" / "serial"}) {
-      auto text = readTextFile(file, 256);
+      auto text = readTextFile(file, 4096);
       if (text && trimmed(*text) == serial) {
         return dev_dir / entry.path().filename();
       }
+      if (text || text.error().code != Code::kNotFound) {
+        seen += fmt::format("{}{} {}", seen.empty() ? "" : ", ", entry.path().filename().string(),
+                            text ? "serial \"" + trimmed(*text) + "\"" : text.error().toString());
+      }
     }
   }
-  return fail(Code::kNotFound, "no block device with serial \"{}\" under {}", serial,
-              sys_block.string());
+  return fail(Code::kNotFound, "no block device with serial \"{}\" under {} (seen: {})", serial,
+              sys_block.string(), seen.empty() ? "none" : seen);
 }
 
 std::string ScratchStoreInfo::describe(const fs::path& mount_point) const {
@@ -186,14 +194,26 @@ Result<ScratchStoreInfo> setupScratchStore(const ScratchStoreOptions& options) {
     return fail(cryptError(rc, "reading the mapping of", options.device, last));
   }
   info.data_bytes = active.size * 512;  // device-mapper counts 512-byte sectors
+  // What is wiped gets valid tags: a read of space nothing wrote yet is an I/O error.
+  // Without the full wipe, the places where mke2fs writes less than a 4 KiB page (the boot
+  // block and the superblock and its backups at the start of each block group) are wiped,
+  // since the page cache would read the rest of the page first; and the end of the disk.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> areas;  // offset, length
   if (options.wipe) {
-    // Cost: one full write of the disk through dm-crypt and dm-integrity (the host file
-    // becomes fully allocated); what it buys: every sector has a valid tag, so a read of
-    // space nothing wrote yet returns zeros instead of an I/O error.
-    if (int rc = crypt_wipe(cd.get(), info.mapped.c_str(), CRYPT_WIPE_ZERO, 0, info.data_bytes,
-                            kWipeBlockBytes, CRYPT_WIPE_NO_DIRECT_IO, nullptr, nullptr);
+    areas.emplace_back(0, info.data_bytes);
+  } else {
+    for (std::uint64_t at = 0; at < info.data_bytes; at += kGroupBytes) {
+      areas.emplace_back(at, std::min(kGroupHeadBytes, info.data_bytes - at));
+    }
+    const std::uint64_t tail = std::min(kTailBytes, info.data_bytes);
+    areas.emplace_back(info.data_bytes - tail, tail);
+  }
+  for (const auto& [offset, length] : areas) {
+    if (int rc = crypt_wipe(cd.get(), info.mapped.c_str(), CRYPT_WIPE_ZERO, offset, length,
+                            kWipeBlockBytes, 0, nullptr, nullptr);
         rc < 0) {
-      return fail(cryptError(rc, "wiping", info.mapped, last));
+      return fail(cryptError(rc, fmt::format("wiping {} bytes at {} of", length, offset),
+                             info.mapped, last));
     }
   }
   // One inode per 16 KiB of 128 bytes each: mke2fs writes every inode table, so fewer and

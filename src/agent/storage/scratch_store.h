@@ -37,7 +37,8 @@ struct ScratchStoreOptions {
   // one full write of the disk through dm-crypt and dm-integrity (minutes for the default
   // 10 GiB under TCG) and makes the host's sparse file fully allocated. Without it
   // (cryptsetup's --integrity-no-wipe) a read of a sector nothing wrote yet is an I/O
-  // error; mke2fs and the file system only read what they wrote, so the agent does not wipe.
+  // error; only the first 64 KiB of every 128 MiB block group and the last MiB are wiped
+  // (where mke2fs writes less than a page), and the file system reads only what it wrote.
   bool wipe = false;
 };
 
@@ -56,7 +57,7 @@ struct ScratchStoreInfo {
 };
 
 // Formats options.device as LUKS2 (aes-xts-plain64, 512-bit key, with dm-integrity tags
-// hmac(sha256), 512-byte sectors, no journal), activates it by volume key, wipes it (when
+// hmac(sha256), 4 KiB sectors, no journal), activates it by volume key, wipes it (when
 // options.wipe), runs `mkfs -F -b 4096 -m 0 -i 16384 -I 128` on the mapping and mounts it (ext4
 // driver, nodev,nosuid) on options.mount_point. The volume key (96 random bytes from
 // RAND_priv_bytes) lives only in this call's memory and is zeroed before it returns.

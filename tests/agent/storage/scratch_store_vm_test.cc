@@ -20,17 +20,21 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::seconds;
 
-const fs::path kSourceDir = COCOON_SOURCE_DIR;
-const fs::path kGuestDir = fs::path(COCOON_BINARY_DIR) / "agent-storage-guest";
+fs::path sourceDir() {
+  return COCOON_SOURCE_DIR;
+}
+fs::path guestDir() {
+  return fs::path(COCOON_BINARY_DIR) / "agent-storage-guest";
+}
 constexpr char kGuestRegistry[] = "10.0.2.100:5000";  // the guest side of the forward
 
 // The guest with this build's agent (permissive policy, the registry insecure); rebuilt when
 // the agent or the scripts are newer. nullopt: ready; "SKIP: ..." without the Debian archive.
 std::optional<std::string> buildGuest() {
   std::error_code ec;
-  const auto built = fs::last_write_time(kGuestDir / "manifest.txt", ec);
+  const auto built = fs::last_write_time(guestDir() / "manifest.txt", ec);
   bool fresh = !ec;
-  for (const fs::path& input : {kSourceDir / "guest/build-guest.sh", kSourceDir / "guest/init.sh",
+  for (const fs::path& input : {sourceDir() / "guest/build-guest.sh", sourceDir() / "guest/init.sh",
                                 fs::path(COCOON_AGENT_BINARY)}) {
     fresh = fresh && fs::last_write_time(input) < built;
   }
@@ -43,11 +47,11 @@ std::optional<std::string> buildGuest() {
       !s) {
     return s.error().toString();
   }
-  auto result =
-      runSubprocess({.argv = {(kSourceDir / "guest/build-guest.sh").string(), "--agent",
-                              COCOON_AGENT_BINARY, "--with-crun", "--agent-config", toml.string(),
-                              "--payload-args", "--permissive-policy", "--out", kGuestDir.string()},
-                     .timeout = seconds(300)});
+  auto result = runSubprocess(
+      {.argv = {(sourceDir() / "guest/build-guest.sh").string(), "--agent", COCOON_AGENT_BINARY,
+                "--with-crun", "--agent-config", toml.string(), "--payload-args",
+                "--permissive-policy", "--out", guestDir().string()},
+       .timeout = seconds(300)});
   if (!result) {
     return result.error().toString();
   }
@@ -86,8 +90,8 @@ TEST(ScratchStoreVm, ImageAndContainerDataReachTheHostOnlyEncrypted) {
   runtime::config::RuntimeConfig config;
   config.sandbox.backend = "vm";
   config.hypervisor.accel = "tcg";
-  config.hypervisor.kernel = kGuestDir / "vmlinux";
-  config.hypervisor.initrd = kGuestDir / "initrd.img";
+  config.hypervisor.kernel = guestDir() / "vmlinux";
+  config.hypervisor.initrd = guestDir() / "initrd.img";
   config.hypervisor.memory_mib = 1024;
   config.tee.kind = "none";
   config.sandbox.scratch_disk_mib = 96;
@@ -131,13 +135,16 @@ TEST(ScratchStoreVm, ImageAndContainerDataReachTheHostOnlyEncrypted) {
   auto console = readTextFile(dir->path() / "vm-1.console.log", 1 << 22);
   ASSERT_TRUE(console) << console.error().toString();
   EXPECT_NE(console->find("encrypted store on /dev/vd"), std::string::npos) << *console;
+  if (const auto at = console->find("encrypted store on "); at != std::string::npos) {
+    std::printf("%s\n", console->substr(at, console->find('\n', at) - at).c_str());
+  }
   EXPECT_NE(console->find("dm-crypt aes-xts-plain64 + dm-integrity hmac(sha256)"),
             std::string::npos)
       << *console;
 
   // (c) the host's scratch file: a LUKS2 header, and neither the marker nor the busybox
   // binary (its version banner) in clear, although `sync` in the guest flushed both.
-  const fs::path scratch = spec.run_dir / "scratch.img";
+  const fs::path scratch = spec.run_dir / "vm" / "scratch.img";  // the launcher's
   std::ifstream file(scratch, std::ios::binary);
   std::string head(6, '\0');
   ASSERT_TRUE(file.read(head.data(), 6)) << scratch;
