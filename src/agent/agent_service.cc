@@ -111,6 +111,10 @@ struct AgentService::Impl {
   }
 
   Status checkPolicy(std::string_view name, const google::protobuf::Message& request) const {
+    if (!options.refusal.empty()) {
+      COCOON_LOG(kWarn, "agent", "{} refused: {}", name, options.refusal);
+      return fail(Code::kPermissionDenied, "{} refused: {}", name, options.refusal);
+    }
     COCOON_ASSIGN_OR_RETURN(json::Json input, requestJson(request));
     Status decision = currentPolicy()->check(name, input);
     if (!decision) {

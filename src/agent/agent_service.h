@@ -46,6 +46,11 @@ struct AgentServiceOptions {
   // (the real registry pull). Tests and the request fuzzer set a hook that writes a bundle
   // without a registry.
   std::function<Status(const GuestPullRequest&, const std::filesystem::path& bundle)> pull;
+  // Non-empty: the owner's init-data is present but cannot take effect (agent/initdata.h),
+  // so every grpc.AgentService request is denied with kPermissionDenied "<Request> refused:
+  // <refusal>" (and logged) whatever the policy says. grpc.Health still answers, so the
+  // host reaches the agent and shows this reason instead of a boot timeout.
+  std::string refusal;
 };
 
 // Handlers run concurrently on the ttrpc server's threads; the service is thread-safe.
@@ -53,7 +58,8 @@ struct AgentServiceOptions {
 //
 // Error codes every AgentService method can answer (the ttrpc status):
 //   kPermissionDenied  the agent policy denied the request ("agent policy <id>: <Request>
-//                      denied by rule <rule>: <reason>", also logged), or a host-chosen
+//                      denied by rule <rule>: <reason>", also logged), options.refusal is
+//                      set ("<Request> refused: <refusal>"), or a host-chosen
 //                      mount/device/namespace the merge refuses
 //   kInvalidArgument   undecodable payload, malformed container/exec id, path escaping the
 //                      sandbox, missing image reference, zero read length

@@ -57,6 +57,9 @@ struct AgentKbcConfig {
   // allow_sample, for development and tests).
   std::string tee = "auto";
   bool allow_sample = false;
+  // The owner's init-data document (TOML) the data hub sends in the KBS Attestation
+  // message; set from the digest-checked init-data (agent/initdata.h), never from a file.
+  std::string init_data;
 };
 
 struct AgentConfig {

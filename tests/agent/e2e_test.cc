@@ -52,6 +52,14 @@ class AgentE2e : public ::testing::Test {
     return req;
   }
 
+  static grpc::ExecProcessRequest shellExec(const std::string& id) {
+    grpc::ExecProcessRequest exec;
+    exec.set_container_id(id);
+    exec.set_exec_id("shell");
+    exec.mutable_process()->add_args("/bin/sh");
+    return exec;
+  }
+
   void createAndStart(const std::string& id, std::vector<std::string> args) {
     auto created = env_->call<Empty>("CreateContainer", createRequest(id, std::move(args)));
     ASSERT_TRUE(created) << created.error().toString();
@@ -117,14 +125,33 @@ TEST_F(AgentE2e, KilledContainerReports128PlusSignal) {
 TEST_F(AgentE2e, ConfidentialDefaultRunsContainersButDeniesExecAndOutput) {
   ASSERT_TRUE(env_->startAgent({}));
   createAndStart("quiet", {"sleep", "60"});
-  grpc::ExecProcessRequest exec;
-  exec.set_container_id("quiet");
-  exec.set_exec_id("shell");
-  exec.mutable_process()->add_args("/bin/sh");
+  const grpc::ExecProcessRequest exec = shellExec("quiet");
   expectError(env_->call<Empty>("ExecProcess", exec), Code::kPermissionDenied,
               "ExecProcess denied");
   expectError(readAll("quiet", "ReadStdout"), Code::kPermissionDenied, "ReadStdout denied");
   EXPECT_NE(env_->agentOutput().find("ExecProcess denied"), std::string::npos);
+  grpc::SignalProcessRequest signal;
+  signal.set_container_id("quiet");
+  signal.set_signal(9);
+  ASSERT_TRUE(env_->call<Empty>("SignalProcess", signal));
+  cocoon::test::expectValue(wait("quiet"), 128 + 9);
+}
+
+// The owner's init-data policy replaces the one the agent was started with (here the
+// permissive one): its rule denies ExecProcess, and the denial names it.
+TEST_F(AgentE2e, InitDataPolicyIsEnforced) {
+  const std::string toml =
+      "version = \"0.1.0\"\nalgorithm = \"sha256\"\n[data]\n\"policy.json\" = '''\n"
+      R"({"version": 1, "id": "owner", "default": "allow", "rules": [)"
+      R"({"id": "no-exec", "requests": ["ExecProcess"], "effect": "deny", "reason": "owner"}]})"
+      "\n'''\n";
+  const std::filesystem::path path = env_->dir() / "initdata.toml";
+  ASSERT_TRUE(writeFileAtomic(path, asBytes(toml)));
+  ASSERT_TRUE(env_->startAgent({"--permissive-policy", "--init-data", path.string()}));
+  createAndStart("quiet", {"sleep", "60"});
+  const grpc::ExecProcessRequest exec = shellExec("quiet");
+  expectError(env_->call<Empty>("ExecProcess", exec), Code::kPermissionDenied,
+              "agent policy owner: ExecProcess denied by rule no-exec: owner");
   grpc::SignalProcessRequest signal;
   signal.set_container_id("quiet");
   signal.set_signal(9);

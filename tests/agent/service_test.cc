@@ -34,13 +34,14 @@ class AgentServiceTest : public ::testing::Test {
  protected:
   void TearDown() override { stopAll(); }
 
-  void startWith(std::string_view policy_text) {
+  void startWith(std::string_view policy_text, std::string refusal = {}) {
     auto dir = TempDir::create("agent-service");
     ASSERT_TRUE(dir);
     dir_ = std::make_unique<TempDir>(std::move(*dir));
     auto policy = policy::parseAgentPolicy(policy_text);
     ASSERT_TRUE(policy) << policy.error().toString();
     AgentServiceOptions options;
+    options.refusal = std::move(refusal);
     options.config.state_dir = dir_->path() / "state";
     options.config.image.insecure_registries = {"127.0.0.1:1"};
     options.version = "9.9.9";
@@ -152,6 +153,23 @@ TEST_F(AgentServiceTest, ExecProcessDeniedByConfidentialDefault) {
   read.set_container_id("c1");
   read.set_len(10);
   expectError(call("ReadStdout", read), Code::kPermissionDenied, "ReadStdout denied");
+}
+
+// Init-data that cannot take effect: every AgentService request is refused with the
+// reason, whatever the policy, while Health answers so the host sees the reason.
+TEST_F(AgentServiceTest, RefusalDeniesEveryRequestButHealth) {
+  startWith(policy::permissiveDevelopmentPolicyText(), "init-data /dev/vdb: bad magic");
+  grpc::CreateSandboxRequest create;
+  create.set_hostname("h");
+  expectError(call("CreateSandbox", create), Code::kPermissionDenied,
+              "CreateSandbox refused: init-data /dev/vdb: bad magic");
+  fake_.addContainer("c1");
+  expectError(call("ExecProcess", execRequest()), Code::kPermissionDenied,
+              "ExecProcess refused: init-data /dev/vdb: bad magic");
+  grpc::CheckRequest check;
+  auto health = call<grpc::HealthCheckResponse>("Check", check, kHealthServiceName);
+  ASSERT_TRUE(health) << health.error().toString();
+  EXPECT_EQ(health->status(), grpc::HealthCheckResponse::SERVING);
 }
 
 TEST_F(AgentServiceTest, ExecProcessAllowedByPermissivePolicy) {

@@ -116,7 +116,11 @@ TEST_F(VmSandboxTest, BootsAgentRunsEchoFromGuestPullAndStopsClean) {
   const auto host_port =
       static_cast<std::uint16_t>(std::stoul(host_image.substr(host_image.find(':') + 1, slash)));
   SandboxSpec s = spec();
-  s.initdata_toml = "version = \"0.1.0\"\nalgorithm = \"sha256\"\n[data]\n\"policy.rego\" = \"\"\n";
+  // The owner's policy reaches the guest on the init-data disk and allows what the test
+  // reads (the guest image's policy would deny ReadStdout).
+  s.initdata_toml =
+      "version = \"0.1.0\"\nalgorithm = \"sha256\"\n[data]\n\"policy.json\" = "
+      "'{\"version\": 1, \"id\": \"test-owner\", \"default\": \"allow\", \"rules\": []}'\n";
   s.guest_forwards = {{.guest_address = "10.0.2.100",
                        .guest_port = 5000,
                        .host_address = "127.0.0.1",
@@ -169,6 +173,11 @@ TEST_F(VmSandboxTest, BootsAgentRunsEchoFromGuestPullAndStopsClean) {
   auto console = readTextFile(dir_->path() / "vm-1.console.log", 1 << 22);
   ASSERT_TRUE(console) << console.error().toString();
   EXPECT_NE(console->find("cocoon-agent ready"), std::string::npos) << *console;
+  // The agent read the init-data disk and checked it against the command line's digest.
+  EXPECT_NE(console->find("init-data sha256:" + hexEncode(digest.value) + " from /dev/vd"),
+            std::string::npos)
+      << *console;
+  EXPECT_NE(console->find("(policy test-owner"), std::string::npos) << *console;
 }
 
 TEST_F(VmSandboxTest, MissingKernelIsNotFoundAndLeavesNothing) {
