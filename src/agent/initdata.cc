@@ -19,6 +19,7 @@ namespace fs = std::filesystem;
 namespace tee = runtime::tee;
 
 constexpr std::string_view kKernelParameter = "cocoon.initdata=";
+constexpr std::size_t kSysfsFileBytes = 4096;
 
 std::string digestText(const tee::InitDataDigest& digest) {
   return fmt::format("{}:{}", crypto::digestName(digest.algorithm), hexEncode(digest.value));
@@ -69,7 +70,8 @@ Result<std::optional<fs::path>> findInitDataDisk(const fs::path& sys_block, cons
     return fail(Code::kInternal, "listing {}: {}", sys_block.string(), ec.message());
   }
   for (const fs::directory_entry& entry : it) {
-    auto serial = readTextFile(entry.path() / "serial", 256);
+    // sysfs files claim a size of 4096 whatever they hold: the cap must allow that.
+    auto serial = readTextFile(entry.path() / "serial", kSysfsFileBytes);
     if (!serial) {
       continue;
     }
