@@ -34,7 +34,8 @@ Options:
   --with-crun           add crun (and its libraries) as /usr/bin/crun
   --modules "M ..."     modules to include (dependencies are added); default: virtio
                         (pci, mmio, console, blk, net), overlay, erofs, dm-crypt,
-                        dm-integrity, loop, xts, vsock (vmw_vsock_virtio_transport)
+                        dm-integrity, loop, xts, vsock (vmw_vsock_virtio_transport),
+                        authenc, ecb, crc32c, ext4 (the agent's encrypted store)
   --compress none|gzip  initrd compression (default none: decompressing under TCG is
                         slow, and QEMU loads the file as is)
   --cache DIR           package cache (default ${XDG_CACHE_HOME:-~/.cache}/cocoon/guest)
@@ -63,6 +64,10 @@ wait_port="agent.channel.0"
 with_crun=0
 modules="virtio_pci virtio_mmio virtio_console virtio_blk virtio_net overlay erofs dm-crypt"
 modules+=" dm-integrity loop xts vmw_vsock_virtio_transport"
+# The agent's encrypted store (src/agent/storage): LUKS2 aes-xts + hmac(sha256) needs authenc
+# and ecb (under xts; hmac, sha256 and aes are built in); its ext2 file system is mounted by
+# ext4, which wants crc32c first (a softdep that modules.dep does not list).
+modules+=" authenc ecb crc32c_generic ext4"
 compress=none
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/cocoon/guest"
 check_reproducible=0

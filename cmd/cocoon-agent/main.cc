@@ -38,6 +38,8 @@
 #include "agent/agent_service.h"
 #include "agent/config.h"
 #include "agent/guest_init.h"
+#include "agent/initdata.h"
+#include "agent/storage/scratch_store.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
@@ -58,6 +60,7 @@ struct Flags {
   bool permissive = false;
   std::optional<std::string> state_dir;
   std::optional<std::string> config_file;
+  std::optional<std::string> init_data_file;
   std::optional<std::string> log_level;
   unsigned threads = 2;
 };
@@ -268,7 +271,26 @@ int run(const Flags& flags, std::chrono::steady_clock::time_point started, bool 
   if (flags.state_dir) {
     config.state_dir = *flags.state_dir;
   }
-  auto policy = loadPolicy(flags);
+  if (pid1) {
+    const auto store = agent::storage::setupGuestStore(config.state_dir);
+    if (store.status) {
+      COCOON_LOG(kInfo, "agent", "{}", store.summary);
+    } else {
+      COCOON_LOG(kError, "agent", "{}; guest pulls are refused", store.summary);
+    }
+  }
+  // The owner's init-data overrides the image's settings and policy; when present but
+  // unusable, every request is refused with the reason (fail closed).
+  agent::InitDataSources init_sources{.file = flags.init_data_file, .search_disks = pid1};
+  if (!pid1) {
+    init_sources.cmdline.clear();
+  }
+  agent::InitDataOutcome init_data = agent::loadGuestInitData(init_sources, config);
+  if (init_data.refusal) {
+    COCOON_LOG(kError, "agent", "{}; every agent request is refused", *init_data.refusal);
+  }
+  auto policy = init_data.policy ? Result<agent::policy::AgentPolicy>(std::move(*init_data.policy))
+                                 : loadPolicy(flags);
   if (!policy) {
     COCOON_LOG(kError, "agent", "agent policy: {}", policy.error().toString());
     return kExitUsage;
@@ -309,6 +331,7 @@ int run(const Flags& flags, std::chrono::steady_clock::time_point started, bool 
   options.config = config;
   options.version = COCOON_VERSION;
   options.init_daemon = pid1;
+  options.refusal = init_data.refusal.value_or("");
   options.on_destroy_sandbox = [&latch] { latch.set(Stop::kDestroySandbox); };
   const std::string policy_id = policy->id();
   auto service = agent::AgentService::create(**supervisor, std::move(*policy), std::move(options));
@@ -397,6 +420,9 @@ int main(int argc, char** argv) {
     app.add_option("--state-dir", flags.state_dir,
                    "Bundles, layer store and runtime state (default /run/cocoon/agent)");
     app.add_option("--config", flags.config_file, "Agent config file (TOML; see docs/agent.md)");
+    app.add_option("--init-data", flags.init_data_file,
+                   "The owner's init-data: a block image or TOML document (default as PID 1: "
+                   "the disk with serial \"initdata\"; see docs/initdata.md)");
     app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error|off");
     app.add_option("--threads", flags.threads, "ttrpc server threads")->check(CLI::Range(1u, 64u));
     try {

@@ -42,6 +42,7 @@ void registerNodeCommands(CLI::App& app, Action& action);
 void registerSecretCommands(CLI::App& app, Action& action);
 void registerAgentCtlCommands(CLI::App& app, Action& action);
 void registerSandboxCommands(CLI::App& app, Action& action);
+void registerInitDataCommands(CLI::App& app, Action& action);
 
 // Reads a key from a PEM (PKCS#8, SPKI, traditional) or JWK file; "-" for stdin.
 Result<crypto::Key> loadKey(const std::string& path);

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
     cocoon::cli::registerSecretCommands(app, action);
     cocoon::cli::registerAgentCtlCommands(app, action);
     cocoon::cli::registerSandboxCommands(app, action);
+    cocoon::cli::registerInitDataCommands(app, action);
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "agent/storage/capacity.h"
+#include "agent/storage/scratch_store.h"
 #include "attest/cdh/data_hub.h"
 #include "common/files.h"
 #include "common/sys_error.h"
@@ -128,6 +130,9 @@ Result<std::unique_ptr<attest::cdh::DataHub>> makeDataHub(const AgentConfig& con
     COCOON_TRY(writeFileAtomic(cert, asBytes(config.kbc.kbs_cert)));
     hub.http.kbs_cert_file = cert.string();
   }
+  // The owner's init-data goes to the KBS with the evidence, which checks it against the
+  // TEE's binding (HOST_DATA, MRCONFIGID; PCR 8 for tpm, see docs/initdata.md).
+  hub.client.init_data = config.kbc.init_data;
   hub.attester.tee = config.kbc.tee;
   hub.attester.allow_sample = config.kbc.allow_sample;
   return withContext(attest::cdh::DataHub::create(std::move(hub)), "[kbc]");
@@ -164,6 +169,7 @@ Result<GuestPullOptions> makeGuestPullOptions(const AgentConfig& config,
 
 Status pullIntoBundle(const GuestPullRequest& request, const std::filesystem::path& bundle,
                       const GuestPullOptions& options) {
+  COCOON_TRY(storage::checkStoreUsable(options.store.parent_path()));
   COCOON_ASSIGN_OR_RETURN(image::oci::Reference ref, image::oci::parseReference(request.image));
   image::SourceOptions source = options.source;
   UniqueFd credentials_fd;
@@ -198,6 +204,8 @@ Status pullIntoBundle(const GuestPullRequest& request, const std::filesystem::pa
   // One store object per pull: LayerStore objects are not thread-safe; the store's own
   // file lock orders concurrent pulls.
   COCOON_ASSIGN_OR_RETURN(image::LayerStore store, image::LayerStore::open(options.store));
+  // Before any layer is written: on the guest's tmpfs, filling the store would eat RAM.
+  COCOON_TRY(storage::checkImageFits(*opened.source, opened.reference, store, options.store));
   pull.dest = bundle;
   pull.flatten = options.flatten;
   COCOON_ASSIGN_OR_RETURN(image::PullResult result,
