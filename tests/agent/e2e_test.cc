@@ -148,15 +148,17 @@ TEST_F(AgentE2e, InitDataPolicyIsEnforced) {
   const std::filesystem::path path = env_->dir() / "initdata.toml";
   ASSERT_TRUE(writeFileAtomic(path, asBytes(toml)));
   ASSERT_TRUE(env_->startAgent({"--permissive-policy", "--init-data", path.string()}));
-  createAndStart("quiet", {"sleep", "60"});
-  const grpc::ExecProcessRequest exec = shellExec("quiet");
+  // runc names the cgroup after the container id: ids differ from the other tests', which
+  // may run at the same time (ctest -j).
+  createAndStart("owned", {"sleep", "60"});
+  const grpc::ExecProcessRequest exec = shellExec("owned");
   expectError(env_->call<Empty>("ExecProcess", exec), Code::kPermissionDenied,
               "agent policy owner: ExecProcess denied by rule no-exec: owner");
   grpc::SignalProcessRequest signal;
-  signal.set_container_id("quiet");
+  signal.set_container_id("owned");
   signal.set_signal(9);
   ASSERT_TRUE(env_->call<Empty>("SignalProcess", signal));
-  cocoon::test::expectValue(wait("quiet"), 128 + 9);
+  cocoon::test::expectValue(wait("owned"), 128 + 9);
 }
 
 TEST_F(AgentE2e, HostileRequestsFailAndTheAgentKeepsServing) {

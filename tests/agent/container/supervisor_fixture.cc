@@ -5,6 +5,8 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include "common/subprocess.h"
 
 namespace cocoon::agent::container::test {
@@ -107,6 +109,9 @@ std::filesystem::path SupervisorTest::makeBundle(const std::string& name,
   std::filesystem::create_directories(bundle);
   json::Json spec = spec_template_;
   spec["process"] = processSpec(args, terminal);
+  // Without cgroupsPath runc names the cgroup after the container id, so two test processes
+  // running "c1" at once (ctest -j) would share, pause and remove each other's cgroup.
+  spec["linux"]["cgroupsPath"] = fmt::format("/cocoon-test-{}-{}", getpid(), name);
   const std::string text = spec.dump();
   EXPECT_TRUE(writeFileAtomic(bundle / "config.json", asBytes(text)));
   return bundle;
