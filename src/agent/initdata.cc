@@ -33,19 +33,11 @@ Result<T> prefixed(Result<T> result, std::string_view prefix) {
   return result;
 }
 
-Status checkTopLevelKeys(const std::string& file, std::string_view text, bool image_allowed) {
-  COCOON_ASSIGN_OR_RETURN(toml::table root, parseToml(text, file, tee::kMaxInitDataTomlBytes));
-  if (image_allowed) {
-    return rejectUnknownKeys(root, {"kbc", "image"}, file);
-  }
-  return rejectUnknownKeys(root, {"token_configs"}, file);
-}
-
 // aa.toml's [token_configs.kbs] url and cert, for a document without cdh.toml's [kbc].
 Result<AgentKbcConfig> aaKbc(std::string_view text) {
   const std::string file = "init-data aa.toml";
-  COCOON_TRY(checkTopLevelKeys(file, text, false));
   COCOON_ASSIGN_OR_RETURN(toml::table root, parseToml(text, file, tee::kMaxInitDataTomlBytes));
+  COCOON_TRY(rejectUnknownKeys(root, {"token_configs"}, file));
   AgentKbcConfig kbc;
   COCOON_ASSIGN_OR_RETURN(const toml::table* configs, getTable(root, "token_configs"));
   if (configs == nullptr) {
@@ -168,10 +160,10 @@ Status applyGuestInitData(const GuestInitData& init_data, AgentConfig& config) {
   }
   if (auto cdh = data.find(std::string(tee::kInitDataCdhToml)); cdh != data.end()) {
     const std::string file = "init-data cdh.toml";
-    COCOON_TRY(checkTopLevelKeys(file, cdh->second, true));
-    COCOON_ASSIGN_OR_RETURN(AgentConfig parsed, parseAgentConfig(cdh->second, file));
     COCOON_ASSIGN_OR_RETURN(toml::table root,
                             parseToml(cdh->second, file, tee::kMaxInitDataTomlBytes));
+    COCOON_TRY(rejectUnknownKeys(root, {"kbc", "image"}, file));
+    COCOON_ASSIGN_OR_RETURN(AgentConfig parsed, parseAgentConfig(cdh->second, file));
     if (root.contains("kbc")) {
       merged.kbc = parsed.kbc;
     }
