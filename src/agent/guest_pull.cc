@@ -204,8 +204,10 @@ Status pullIntoBundle(const GuestPullRequest& request, const std::filesystem::pa
   // One store object per pull: LayerStore objects are not thread-safe; the store's own
   // file lock orders concurrent pulls.
   COCOON_ASSIGN_OR_RETURN(image::LayerStore store, image::LayerStore::open(options.store));
-  // Before any layer is written: on the guest's tmpfs, filling the store would eat RAM.
-  COCOON_TRY(storage::checkImageFits(*opened.source, opened.reference, store, options.store));
+  // Checked by the pull once the manifest and config are verified, before any layer is
+  // fetched: on the guest's tmpfs, filling the store would eat RAM.
+  const storage::FreeSpaceBudget budget(options.store);
+  pull.space_budget = &budget;
   pull.dest = bundle;
   pull.flatten = options.flatten;
   COCOON_ASSIGN_OR_RETURN(image::PullResult result,

@@ -263,6 +263,51 @@ Status writeSpec(const oci::ImageConfig& config, const std::filesystem::path& de
   return writeFileAtomic(dest / "config.json", asBytes(text), 0644);
 }
 
+// The layers a pull fetches, in order: every one when flattening (each applies onto the
+// one tree); else each diff_id the store lacks, once (the others are marked reused).
+std::vector<std::size_t> layersToFetch(PullResult& result, const LayerStore& store,
+                                       const PullOptions& options) {
+  std::vector<std::size_t> out;
+  std::set<std::string> scheduled;
+  for (std::size_t i = 0; i < result.layers.size(); ++i) {
+    if (options.flatten) {
+      out.push_back(i);
+      continue;
+    }
+    const auto& diff_id = result.layers[i].diff_id;
+    const bool stored = store.hasLayer(diff_id);
+    if (stored || !scheduled.insert(diff_id.toString()).second) {
+      result.layers[i].reused = stored;
+      notify(options.observer, i, LayerState::kReused, 0);
+      continue;
+    }
+    out.push_back(i);
+  }
+  return out;
+}
+
+// The fit check of PullOptions::space_budget, before anything is fetched or written.
+Status checkSpace(const oci::Reference& ref, const oci::ImageManifest& manifest,
+                  const std::vector<std::size_t>& to_fetch, const SpaceBudget* budget) {
+  if (budget == nullptr) {
+    return {};
+  }
+  std::uint64_t needed = 0;
+  for (const std::size_t i : to_fetch) {
+    // parseManifest accepts no negative size.
+    needed += static_cast<std::uint64_t>(manifest.layers[i].descriptor.size);
+  }
+  COCOON_ASSIGN_OR_RETURN(std::uint64_t free, budget->available());
+  if (needed > free) {
+    return fail(Code::kResourceExhausted,
+                "image {} ({} of {} layers to fetch, compressed size; unpacked they take more) "
+                "needs at least {} bytes in {} but only {} are free",
+                ref.toString(), to_fetch.size(), manifest.layers.size(), needed, budget->describe(),
+                free);
+  }
+  return {};
+}
+
 bool isMountPoint(const std::filesystem::path& p) {
   struct stat self {};
   struct stat parent {};
@@ -402,7 +447,6 @@ Result<PullResult> pullIntoDest(ImageSource& source, const oci::Reference& ref,
     options.observer->onImage(ref, result.manifest_digest, manifest);
   }
 
-  COCOON_TRY(createDirectories(options.dest));
   COCOON_ASSIGN_OR_RETURN(UniqueFd store_lock, store.lockShared());
   std::atomic<std::uint64_t> downloaded{0};
   const std::size_t count = manifest.layers.size();
@@ -410,6 +454,10 @@ Result<PullResult> pullIntoDest(ImageSource& source, const oci::Reference& ref,
     result.layers.push_back({manifest.layers[i].descriptor.digest, result.config.diff_ids[i],
                              manifest.layers[i].descriptor.size, false});
   }
+  // Decided under the store lock, so the fit check counts exactly what gets fetched.
+  const std::vector<std::size_t> to_fetch = layersToFetch(result, store, options);
+  COCOON_TRY(checkSpace(ref, manifest, to_fetch, options.space_budget));
+  COCOON_TRY(createDirectories(options.dest));
 
   if (options.flatten) {
     // Layers apply in order onto one tree, built aside and renamed into place at the end.
@@ -435,16 +483,8 @@ Result<PullResult> pullIntoDest(ImageSource& source, const oci::Reference& ref,
     }
   } else {
     std::vector<LayerJob> jobs;
-    std::set<std::string> scheduled;
-    for (std::size_t i = 0; i < count; ++i) {
+    for (const std::size_t i : to_fetch) {
       const auto& diff_id = result.config.diff_ids[i];
-      const bool stored = store.hasLayer(diff_id);
-      if (stored || scheduled.contains(diff_id.toString())) {
-        result.layers[i].reused = stored;
-        notify(options.observer, i, LayerState::kReused, 0);
-        continue;
-      }
-      scheduled.insert(diff_id.toString());
       COCOON_TRY(store.prepareLayerParent(diff_id));
       LayerJob job{i,
                    count,

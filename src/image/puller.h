@@ -70,6 +70,18 @@ class ImagePolicyCheck {
                        const oci::Digest& manifest_digest, ByteSpan manifest) const = 0;
 };
 
+// The room left where a pull writes its layers (issue #8: a guest without a scratch disk
+// keeps its store on a tmpfs, and filling that eats guest RAM). Called from the pulling
+// thread only, once per pull.
+class SpaceBudget {
+ public:
+  virtual ~SpaceBudget() = default;
+  // Bytes that may still be written there, measured when called. Any error fails the pull.
+  virtual Result<std::uint64_t> available() const = 0;
+  // Where that room is, for the error message (e.g. the store's directory).
+  virtual std::string describe() const = 0;
+};
+
 struct PullOptions {
   oci::Platform platform = oci::hostPlatform();
   // The bundle directory: gets rootfs/ and config.json. Created if missing; must not
@@ -89,6 +101,13 @@ struct PullOptions {
   // Optional; when set, an image it refuses is not pulled (nothing is written to the store
   // or to dest).
   const ImagePolicyCheck* policy = nullptr;
+  // Optional; when set, the compressed size of the layers this pull must fetch (those the
+  // store lacks, counted once; every layer when flattening) is compared with
+  // space_budget->available() once the manifest and config are verified and before any
+  // layer is fetched. Layers unpack as they stream in and images record no uncompressed
+  // size, so this is a lower bound of what the pull writes; a store that fills later still
+  // fails the pull cleanly (kResourceExhausted, "No space left on device").
+  const SpaceBudget* space_budget = nullptr;
 };
 
 struct PulledLayer {
@@ -117,7 +136,10 @@ struct PullResult {
 // kDataLoss (digest or size mismatch, truncated or corrupt layer), kInvalidArgument
 // (malformed manifest/config, hostile tar entry), kUnimplemented (schema 1),
 // kFailedPrecondition (encrypted layer without a DecryptProvider), kAlreadyExists (dest
-// already holds a rootfs), kResourceExhausted (limits).
+// already holds a rootfs), kResourceExhausted (limits; the layers to fetch exceed
+// options.space_budget: "image <ref> (<k> of <n> layers to fetch, compressed size; unpacked
+// they take more) needs at least <bytes> bytes in <where> but only <free> are free"), and
+// those of space_budget->available().
 // On failure no partial layer is left in the store and no rootfs/config.json in dest, and
 // dest itself is removed when this call created it.
 Result<PullResult> pullImage(ImageSource& source, const oci::Reference& ref,

@@ -1,18 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// Whether an image fits the agent's store before a guest pull writes anything: without a
-// scratch disk the store is the guest's tmpfs, and filling it would eat guest RAM.
-// Trust: the sizes come from the registry's manifest (digest-checked, but chosen by whoever
-// pushed the image); they only decide whether a pull starts, never how much is written.
+// The room the agent's store has for a guest pull: without a scratch disk the store is the
+// guest's tmpfs, and filling it would eat guest RAM. The image pull itself compares it with
+// the layers it must fetch (image::PullOptions::space_budget), so the image's manifest and
+// config are fetched once, and the sizes checked are those of the image being pulled.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
-#include <string_view>
+#include <string>
 
 #include "common/result.h"
-#include "image/image_source.h"
-#include "image/layer_store.h"
-#include "image/oci/reference.h"
 #include "image/puller.h"
 
 namespace cocoon::agent::storage {
@@ -21,21 +18,18 @@ namespace cocoon::agent::storage {
 // times f_frsize). Errors: those of statvfs(2) naming `dir` (kNotFound when it is missing).
 Result<std::uint64_t> freeBytes(const std::filesystem::path& dir);
 
-// The compressed size of the layers of `image` that `store` does not hold yet. Layers are
-// unpacked as they stream in (no compressed copy is kept), so this is a lower bound of what
-// the pull writes: an image records no uncompressed sizes.
-std::uint64_t missingLayerBytes(const image::ResolvedImage& image, const image::LayerStore& store);
+// The free space of the file system holding `dir` (the layer store's root), measured when
+// the pull asks. A pull whose layers do not fit fails with kResourceExhausted naming `dir`,
+// the image, the layers to fetch and both sizes (see image::pullImage).
+class FreeSpaceBudget : public image::SpaceBudget {
+ public:
+  explicit FreeSpaceBudget(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  // Errors: those of freeBytes.
+  Result<std::uint64_t> available() const override { return freeBytes(dir_); }
+  std::string describe() const override { return dir_.string(); }
 
-// OK when `needed` <= `free`; else kResourceExhausted "<what> needs at least <needed> bytes
-// in <dir> but only <free> are free".
-Status checkFits(std::string_view what, std::uint64_t needed, std::uint64_t free,
-                 const std::filesystem::path& dir);
-
-// Resolves `ref` on `source` (manifest and config only, no layer) and checks that the layers
-// missing from `store` fit the free space of `dir`.
-// Errors: those of resolveImage and freeBytes; kResourceExhausted from checkFits, naming the
-// image, its layer count and both sizes.
-Status checkImageFits(image::ImageSource& source, const image::oci::Reference& ref,
-                      const image::LayerStore& store, const std::filesystem::path& dir);
+ private:
+  std::filesystem::path dir_;
+};
 
 }  // namespace cocoon::agent::storage

@@ -9,8 +9,8 @@
 #include "agent/agent_env.h"
 #include "agent/config.h"
 #include "agent/guest_pull.h"
-#include "agent/storage/capacity.h"
 #include "image/layer_store.h"
+#include "image/puller.h"
 #include "image/registry_source.h"
 #include "support/expect.h"
 
@@ -83,8 +83,10 @@ TEST_F(PullSpaceTest, ImageLargerThanFreeSpaceIsRefusedBeforeAnyLayer) {
   expectError(
       pulled, Code::kResourceExhausted,
       fmt::format("needs at least {} bytes in {}", compressed, (state_ / "store").string()));
-  EXPECT_THAT(pulled.error().message, ::testing::HasSubstr("(1 layers, compressed size"));
+  EXPECT_THAT(pulled.error().message,
+              ::testing::HasSubstr("(1 of 1 layers to fetch, compressed size"));
   EXPECT_FALSE(fs::exists(state_ / "containers" / "c1" / "rootfs"));
+  EXPECT_FALSE(fs::exists(state_ / "store" / "layers" / "sha256"));
 }
 
 TEST_F(PullSpaceTest, StoreThatFillsWhileUnpackingStopsCleanly) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Finding the scratch disk in sysfs, setup failures that refuse pulls, and the fit check;
-// what needs device-mapper is tested in a guest (scratch_store_vm_test).
+// Finding the scratch disk in sysfs, setup failures that refuse pulls, and the store's free
+// space as the budget of pulls; what needs device-mapper is tested in a guest
+// (scratch_store_vm_test).
 #include "agent/storage/scratch_store.h"
 
 #include <gtest/gtest.h>
@@ -92,14 +93,22 @@ TEST_F(ScratchStoreTest, StoreUsableWithoutRecordedFailure) {
   EXPECT_TRUE(checkStoreUsable(path("nothing-here")));
 }
 
-TEST(StoreCapacity, FitsWhenNeededIsAtMostFree) {
-  EXPECT_TRUE(checkFits("image x", 100, 100, "/store"));
-  EXPECT_TRUE(checkFits("image x", 0, 0, "/store"));
+TEST_F(ScratchStoreTest, FreeSpaceBudgetIsTheFreeSpaceOfTheStoresFileSystem) {
+  const FreeSpaceBudget budget(dir_->path());
+  EXPECT_EQ(budget.describe(), dir_->path().string());
+  auto available = budget.available();
+  ASSERT_TRUE(available) << available.error().toString();
+  auto free = freeBytes(dir_->path());
+  ASSERT_TRUE(free);
+  EXPECT_GT(*available, 0u);
+  // Other writers share the file system: the two reads agree to within 64 MiB.
+  const std::uint64_t drift = *available > *free ? *available - *free : *free - *available;
+  EXPECT_LT(drift, 64u << 20);
 }
 
-TEST(StoreCapacity, TooLargeIsResourceExhaustedWithBothSizes) {
-  expectError(checkFits("image x", 101, 100, "/store"), Code::kResourceExhausted,
-              "image x needs at least 101 bytes in /store but only 100 are free");
+TEST(StoreCapacity, BudgetOfMissingStoreIsNotFound) {
+  expectError(FreeSpaceBudget("/nonexistent-cocoon-dir").available(), Code::kNotFound,
+              "statvfs /nonexistent-cocoon-dir");
 }
 
 TEST(StoreCapacity, FreeBytesOfMissingDirIsNotFound) {
