@@ -267,7 +267,11 @@ Result<ManifestResponse> RegistryClient::getManifest(
   }
   if (const auto claimed = response.header("docker-content-digest")) {
     auto claimed_alg = checkDigest(*claimed);
-    if (!claimed_alg || digestOf(*claimed_alg, response.body) != *claimed) {
+    const crypto::DigestAlgorithm computed_alg = alg.value_or(crypto::DigestAlgorithm::kSha256);
+    // The usual claim is in the algorithm already computed: no second pass over the body.
+    if (!claimed_alg ||
+        (*claimed_alg == computed_alg ? out.digest : digestOf(*claimed_alg, response.body)) !=
+            *claimed) {
       return fail(Code::kDataLoss,
                   "manifest {} of {} on registry {}: Docker-Content-Digest {} does not match "
                   "the bytes ({})",
