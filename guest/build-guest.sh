@@ -18,8 +18,9 @@ Builds DIR/vmlinux, DIR/initrd.img and DIR/manifest.txt from Debian's linux-imag
 execs the payload.
 
 Payload (exactly one):
-  --agent PATH          a cocoon-agent binary; installed as /usr/bin/cocoon-agent with the
-                        shared libraries ldd lists
+  --agent PATH          a cocoon-agent binary; installed stripped as /usr/bin/cocoon-agent
+                        (its build ID stays: symbolize guest addresses against PATH) with
+                        the shared libraries ldd lists
   --init PATH           a test init (script or static binary) run as the payload
   --bare                with --init: the test init itself is /init (no guest/init.sh);
                         it must mount and insmod (cocoon.load) itself (benchmark baseline)
@@ -65,8 +66,8 @@ with_crun=0
 modules="virtio_pci virtio_mmio virtio_console virtio_blk virtio_net overlay erofs dm-crypt"
 modules+=" dm-integrity loop xts vmw_vsock_virtio_transport"
 # The agent's encrypted store (src/agent/storage): LUKS2 aes-xts + hmac(sha256) needs authenc
-# and ecb (under xts; hmac, sha256 and aes are built in); its ext2 file system is mounted by
-# ext4, which wants crc32c first (a softdep that modules.dep does not list).
+# and ecb (under xts; hmac, sha256 and aes are built in); its ext4 file system wants crc32c
+# first (a softdep that modules.dep does not list).
 modules+=" authenc ecb crc32c_generic ext4"
 compress=none
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/cocoon/guest"
@@ -106,7 +107,7 @@ fi
 [[ -z "$agent_config" || -f "$agent_config" ]] || die "agent config '$agent_config' is not a file"
 payload=${agent:-$init_payload}
 [[ -f "$payload" && -x "$payload" ]] || die "payload '$payload' is not an executable file"
-for tool in apt-get apt-cache dpkg-deb depmod cpio xz sha256sum ldd; do
+for tool in apt-get apt-cache dpkg-deb depmod cpio xz sha256sum ldd strip; do
   command -v "$tool" >/dev/null || die "'$tool' is missing (scripts/setup installs it)"
 done
 
@@ -144,6 +145,12 @@ busybox_deb=$(fetch busybox-static)
 crun_deb=""
 if [[ $with_crun == 1 ]]; then
   crun_deb=$(fetch crun)
+fi
+# The agent makes its store's ext4 with e2fsprogs' mke2fs: busybox's makes only ext2 and
+# writes every inode table (src/agent/storage/scratch_store.cc says why that matters).
+e2fsprogs_deb=""
+if [[ -n "$agent" ]]; then
+  e2fsprogs_deb=$(fetch e2fsprogs)
 fi
 kernel_release=${kernel_pkg#linux-image-}
 
@@ -229,7 +236,10 @@ build_once() {
   printf '%s\n' "${load_order[@]}" >"$root/lib/modules/cocoon.load"
 
   if [[ -n "$agent" ]]; then
+    # Stripped: the initrd is unpacked and copied at every boot, and a dev (ASan) agent's
+    # symbols are 70 MiB of it; the guest has no symbolizer to use them anyway.
     install -m 0755 "$payload" "$root/usr/bin/cocoon-agent"
+    strip "$root/usr/bin/cocoon-agent"
     ln -s ../usr/bin/cocoon-agent "$root/sbin/cocoon-payload"
   elif [[ $bare == 0 ]]; then
     install -m 0755 "$payload" "$root/sbin/cocoon-payload"
@@ -238,9 +248,14 @@ build_once() {
     dpkg-deb --fsys-tarfile "$crun_deb" | tar -xO ./usr/bin/crun >"$root/usr/bin/crun"
     chmod 0755 "$root/usr/bin/crun"
   fi
+  if [[ -n "$e2fsprogs_deb" ]]; then
+    dpkg-deb --fsys-tarfile "$e2fsprogs_deb" | tar -xO ./sbin/mke2fs >"$root/sbin/mke2fs"
+    chmod 0755 "$root/sbin/mke2fs"
+  fi
   # Shared libraries of dynamic binaries, at the paths the loader looks for them.
   local bin lib
-  for bin in "$root/usr/bin/cocoon-agent" "$root/usr/bin/crun" "$root/sbin/cocoon-payload"; do
+  for bin in "$root/usr/bin/cocoon-agent" "$root/usr/bin/crun" "$root/sbin/cocoon-payload" \
+    "$root/sbin/mke2fs"; do
     [[ -f "$bin" && ! -L "$bin" ]] || continue
     for lib in $(ldd "$bin" 2>/dev/null | grep -oE '/[^ ]+' | sort -u); do
       [[ -e "$root$lib" ]] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
@@ -290,6 +305,7 @@ mv -f "$work/a/initrd.img" "$out/initrd.img"
   echo "package $(version_of "$kernel_deb")"
   echo "package $(version_of "$busybox_deb")"
   [[ -z "$crun_deb" ]] || echo "package $(version_of "$crun_deb")"
+  [[ -z "$e2fsprogs_deb" ]] || echo "package $(version_of "$e2fsprogs_deb")"
   echo "kernel-release $kernel_release"
   echo "payload $(if [[ -n "$agent" ]]; then echo agent; elif [[ $bare == 1 ]]; then
     echo bare-init; else echo init; fi)" \
