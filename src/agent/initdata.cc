@@ -175,6 +175,33 @@ Status applyGuestInitData(const GuestInitData& init_data, AgentConfig& config) {
   return okStatus();
 }
 
+Status bindGuestInitData(const GuestInitData& init_data, const InitDataBinding& binding) {
+  bool tpm = binding.tee == "tpm";
+  if (binding.tee == "auto") {
+    auto found = attest::detectTee(binding.env, /*allow_sample=*/true);
+    if (!found) {
+      return fail(found.error().code, "detecting the TEE to bind init-data to: {}",
+                  found.error().message);
+    }
+    tpm = found->tee == kbs_protocol::Tee::kTpm;
+  }
+  if (!tpm) {
+    return okStatus();
+  }
+  if (init_data.document.algorithm != crypto::DigestAlgorithm::kSha256) {
+    return fail(Code::kFailedPrecondition,
+                "init-data algorithm is {}, but a TPM binds init-data into its SHA-256 PCR 8: "
+                "use algorithm = \"sha256\"",
+                crypto::digestName(init_data.document.algorithm));
+  }
+  const std::string where = "binding init-data to the TPM (" + binding.tpm.tcti + "): ";
+  COCOON_ASSIGN_OR_RETURN(std::unique_ptr<attest::TpmAttester> tpm_attester,
+                          prefixed(attest::createTpmAttester(binding.tpm), where));
+  COCOON_TRY(prefixed(tpm_attester->bindInitData(init_data.digest.value), where));
+  COCOON_LOG(kInfo, "agent", "init-data {} bound to TPM PCR 8", digestText(init_data.digest));
+  return okStatus();
+}
+
 InitDataOutcome loadGuestInitData(const InitDataSources& sources, AgentConfig& config) {
   InitDataOutcome out;
   std::optional<tee::InitDataDigest> expected;
@@ -222,11 +249,12 @@ InitDataOutcome loadGuestInitData(const InitDataSources& sources, AgentConfig& c
     out.refusal = prefix + checked.error().message;
     return out;
   }
-  if (Status applied = applyGuestInitData(*decoded, config); !applied) {
-    out.refusal = prefix + applied.error().message;
+  AgentConfig applied = config;
+  if (Status status = applyGuestInitData(*decoded, applied); !status) {
+    out.refusal = prefix + status.error().message;
     return out;
   }
-  config.kbc.init_data = decoded->toml;
+  applied.kbc.init_data = decoded->toml;
   const auto& data = decoded->document.data;
   if (auto policy = data.find(std::string(tee::kInitDataPolicyJson)); policy != data.end()) {
     auto parsed = policy::parseAgentPolicy(policy->second);
@@ -237,6 +265,16 @@ InitDataOutcome loadGuestInitData(const InitDataSources& sources, AgentConfig& c
     }
     out.policy.emplace(std::move(*parsed));
   }
+  if (sources.binding) {
+    InitDataBinding binding = *sources.binding;
+    binding.tee = applied.kbc.tee;
+    if (Status bound = bindGuestInitData(*decoded, binding); !bound) {
+      out.policy.reset();
+      out.refusal = prefix + bound.error().message;
+      return out;
+    }
+  }
+  config = std::move(applied);
   COCOON_LOG(kInfo, "agent", "init-data {} from {} ({} entries)", digestText(decoded->digest),
              where->string(), data.size());
   out.init_data = std::move(*decoded);

@@ -16,6 +16,7 @@
 
 #include "agent/config.h"
 #include "agent/policy/agent_policy.h"
+#include "attest/attester.h"
 #include "common/bytes.h"
 #include "common/result.h"
 #include "runtime/tee/initdata.h"
@@ -67,6 +68,27 @@ Status checkGuestInitData(const GuestInitData& init_data,
 // kInvalidArgument naming the file, line and key for TOML syntax errors or mistyped values.
 Status applyGuestInitData(const GuestInitData& init_data, AgentConfig& config);
 
+// How a valid document is bound into the TEE's measurement in the guest. Only a TPM needs
+// the guest to do it (PCR 8); SNP and TDX bind it at launch (HOST_DATA, MRCONFIGID) and the
+// sample TEE binds nothing.
+struct InitDataBinding {
+  // The TEE the data hub will attest with ([kbc] tee, as init-data's cdh.toml leaves it):
+  // "auto" detects it in `env` (attest::detectTee); "tpm" binds; others bind nothing.
+  std::string tee = "auto";
+  attest::TeeEnvironment env;
+  // The TPM the attester quotes (its TCTI).
+  attest::TpmAttesterConfig tpm;
+};
+
+// Binds `init_data` for `binding`'s TEE: with a TPM, extends SHA-256 PCR 8 with the digest
+// (TpmAttester::bindInitData; idempotent within a boot), so that the KBS's tpm verifier
+// accepts the document sent with the evidence. Nothing to do for other TEEs or when no TEE
+// is detected (then no evidence can be produced either). Errors: kFailedPrecondition when
+// the TEE is a TPM and the document's algorithm is not sha256 (only a SHA-256 digest binds
+// to the SHA-256 bank), or PCR 8 holds another value; kUnavailable when the TPM cannot be
+// reached or refuses; detectTee's errors other than kNotFound.
+Status bindGuestInitData(const GuestInitData& init_data, const InitDataBinding& binding);
+
 // Where the agent looks for init-data at start.
 struct InitDataSources {
   // --init-data FILE: a block image or TOML document (process mode and tests).
@@ -77,6 +99,11 @@ struct InitDataSources {
   std::filesystem::path dev = "/dev";
   // The kernel command line holding cocoon.initdata=; empty path: not checked.
   std::filesystem::path cmdline = "/proc/cmdline";
+  // Set: a valid document is bound with bindGuestInitData before it takes effect (PID 1
+  // mode, where the TEE is the guest's own); its `tee` is replaced by the [kbc] tee in
+  // effect once the document is applied. Unset: not bound (process mode and tests, which
+  // must not extend a host's TPM).
+  std::optional<InitDataBinding> binding;
 };
 
 // What loadGuestInitData found.
@@ -91,9 +118,10 @@ struct InitDataOutcome {
 };
 
 // Finds, reads, decodes, digest-checks and applies (to `config`) the init-data of
-// `sources`, and compiles its policy.json. Never fails: a problem (an unreadable, malformed
-// or mismatched document, policy.rego, a bad cdh.toml/aa.toml or policy.json) becomes
-// `refusal` ("init-data <where>: <what>") and leaves `config` unchanged. A
+// `sources`, compiles its policy.json and binds it (sources.binding). Never fails: a
+// problem (an unreadable, malformed or mismatched document, policy.rego, a bad
+// cdh.toml/aa.toml or policy.json, a failed binding) becomes `refusal` ("init-data
+// <where>: <what>") and leaves `config` unchanged. A
 // command line that binds a digest while no init-data is found is a refusal too (the
 // owner's configuration was withheld).
 InitDataOutcome loadGuestInitData(const InitDataSources& sources, AgentConfig& config);

@@ -51,8 +51,12 @@ class TpmAttester : public Attester {
   // TPM2_PCR_Extend of SHA-256 PCR `index` (0..23) with a 32-byte digest.
   // kInvalidArgument for another index or size; kUnavailable when the TPM refuses.
   virtual Status extendPcr(unsigned index, ByteSpan sha256_digest) = 0;
-  // Binds the init-data digest: extendPcr(8, digest), as guest-components does; the
-  // digest must be 32 bytes (SHA-256 init data). Once per boot.
+  // Binds the init-data digest: extendPcr(8, digest), as guest-components does, so that
+  // SHA-256 PCR 8 = SHA-256(32 zero bytes || digest). Idempotent within a boot: when PCR 8
+  // already holds that value nothing is extended (a restarted agent). Errors:
+  // kInvalidArgument unless the digest is 32 bytes (SHA-256 init-data);
+  // kFailedPrecondition when PCR 8 holds anything else (extended by someone else, or for
+  // other init-data); kUnavailable when the TPM refuses.
   virtual Status bindInitData(ByteSpan init_data_digest) = 0;
   // evidence(): kUnavailable when the TPM fails a command (the message has the TSS decode
   // of its response code), kAborted when the PCRs kept changing during the quote.

@@ -9,6 +9,7 @@
 #include "attest/tpm.h"
 #include "attest/tpm/esys.h"
 #include "common/encoding.h"
+#include "crypto/digest.h"
 #include "crypto/key.h"
 
 namespace cocoon::attest {
@@ -98,18 +99,33 @@ class EsysTpmAttester final : public TpmAttester {
                   "extendPcr: PCR {} with a {}-byte digest, expected PCR 0..23 and 32 bytes", index,
                   digest.size());
     }
-    TPML_DIGEST_VALUES values{};
-    values.count = 1;
-    values.digests[0].hashAlg = TPM2_ALG_SHA256;
-    std::copy(digest.begin(), digest.end(), values.digests[0].digest.sha256);
     std::lock_guard lock(mu_);
-    return check(Esys_PCR_Extend(ctx_.get(), ESYS_TR_PCR0 + index, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                                 ESYS_TR_NONE, &values),
-                 fmt::format("TPM2_PCR_Extend(PCR {})", index));
+    return extendLocked(index, digest);
   }
 
   Status bindInitData(ByteSpan init_data_digest) override {
-    return extendPcr(kInitDataPcr, init_data_digest);
+    if (init_data_digest.size() != kSha256Size) {
+      return fail(Code::kInvalidArgument,
+                  "bindInitData: a {}-byte init-data digest, expected 32 (sha256 init-data)",
+                  init_data_digest.size());
+    }
+    // PCR 8 must end as extend(0, digest) for the verifier, so the extension is done once
+    // per boot: a restarted agent finds it done, and any other value is refused.
+    Bytes bound(kSha256Size, 0);
+    bound.insert(bound.end(), init_data_digest.begin(), init_data_digest.end());
+    bound = crypto::sha256(bound);
+    std::lock_guard lock(mu_);
+    COCOON_ASSIGN_OR_RETURN(std::vector<Bytes> pcrs, readPcrs());
+    const Bytes& pcr8 = pcrs[kInitDataPcr];
+    if (pcr8 == bound) {
+      return okStatus();
+    }
+    if (pcr8 != Bytes(kSha256Size, 0)) {
+      return fail(Code::kFailedPrecondition,
+                  "PCR {} already holds {}, expected zeros (unbound) or {} (this init-data)",
+                  kInitDataPcr, hexEncode(pcr8), hexEncode(bound));
+    }
+    return extendLocked(kInitDataPcr, init_data_digest);
   }
 
   Result<json::Json> evidence(ByteSpan report_data) override {
@@ -151,6 +167,17 @@ class EsysTpmAttester final : public TpmAttester {
   }
 
  private:
+  // TPM2_PCR_Extend of the SHA-256 bank. REQUIRES: mu_ held, index and size checked.
+  Status extendLocked(unsigned index, ByteSpan digest) {
+    TPML_DIGEST_VALUES values{};
+    values.count = 1;
+    values.digests[0].hashAlg = TPM2_ALG_SHA256;
+    std::copy(digest.begin(), digest.end(), values.digests[0].digest.sha256);
+    return check(Esys_PCR_Extend(ctx_.get(), ESYS_TR_PCR0 + index, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                 ESYS_TR_NONE, &values),
+                 fmt::format("TPM2_PCR_Extend(PCR {})", index));
+  }
+
   // The 24 SHA-256 PCRs; TPM2_PCR_Read returns at most 8 digests per call, so it is
   // called until every selected PCR was returned.
   Result<std::vector<Bytes>> readPcrs() {
