@@ -5,8 +5,12 @@
 #include <google/protobuf/empty.pb.h>
 #include <unistd.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -19,6 +23,7 @@
 #include "proto/shim/events.pb.h"
 #include "runtime/agent_client/agent_client.h"
 #include "runtime/shim/bundle.h"
+#include "runtime/shim/exit_waiters.h"
 #include "runtime/shim/stdio.h"
 
 namespace cocoon::runtime::shim {
@@ -29,6 +34,7 @@ namespace types = containerd::v1::types;
 namespace events = containerd::events;
 using google::protobuf::Empty;
 using google::protobuf::Timestamp;
+namespace asio = boost::asio;
 
 Timestamp now() {
   return timestampNow();
@@ -68,6 +74,9 @@ struct Process {
 
 struct Container {
   std::string id;
+  // Reserved by a Create whose guest pull is in flight (without the state lock): the id is
+  // taken, but no other call may use the container yet.
+  bool creating = false;
   std::string bundle;
   BundleInfo info;
   std::unique_ptr<Process> init;
@@ -79,11 +88,18 @@ struct Container {
 struct TaskService::State {
   TaskServiceOptions options;
   mutable std::mutex mutex;
-  std::condition_variable changed;
+  // Serializes sandbox starts (taken before `mutex`, never under it): a second Create
+  // arriving while the first boots the VM waits for that VM instead of booting another.
+  std::mutex start_mutex;
   std::map<std::string, std::unique_ptr<Container>> containers;
   std::unique_ptr<sandbox::Sandbox> sandbox;
-  std::unique_ptr<AgentClient> agent;
+  // shared_ptr: a Create's CreateContainer runs without `mutex`, so stopSandbox (Delete of
+  // the pod's sandbox container) may drop the State's reference while that call is in
+  // flight; close() makes the call fail and the Create keeps the object alive until then.
+  std::shared_ptr<AgentClient> agent;
   bool shutdown_called = false;
+  // Wait calls of processes that have not exited; settled under `mutex`.
+  ExitWaiters waiters;
 
   void publish(std::string_view topic, const google::protobuf::Message& event) {
     if (options.events != nullptr) {
@@ -97,6 +113,9 @@ struct TaskService::State {
     auto it = containers.find(id);
     if (it == containers.end()) {
       return fail(Code::kNotFound, "container {} not found", id);
+    }
+    if (it->second->creating) {
+      return fail(Code::kFailedPrecondition, "container {} is being created", id);
     }
     return it->second.get();
   }
@@ -113,9 +132,18 @@ struct TaskService::State {
     return it->second.get();
   }
 
-  // Starts the sandbox and tells the agent about it. Called with `mutex` held: containerd
-  // sends nothing else for this sandbox until its first Create returns.
-  Status startSandbox(const BundleInfo& info) {
+  // The running sandbox's agent; when there is none, starts the sandbox and tells the
+  // agent about it first. Called without `mutex`, so that a VM boot does not hold up
+  // calls about other containers (the caller's container id is reserved meanwhile, which
+  // keeps Shutdown and the last Delete from ending the shim under it).
+  Result<std::shared_ptr<AgentClient>> ensureSandbox(const BundleInfo& info) {
+    std::lock_guard start_lock(start_mutex);
+    {
+      std::lock_guard lock(mutex);
+      if (agent) {
+        return agent;
+      }
+    }
     sandbox::SandboxSpec spec;
     spec.id = sandboxKey(info.sandbox_id);
     spec.run_dir = options.sandboxes_dir / spec.id;
@@ -143,9 +171,53 @@ struct TaskService::State {
     COCOON_LOG(kInfo, "shim", "sandbox {} ready: vm {} ms, agent {} ms", spec.id,
                t.vm_started ? t.vm_started->count() : -1,
                t.agent_ready ? t.agent_ready->count() : -1);
+    std::shared_ptr<AgentClient> client = std::move(*agent_client);
+    std::lock_guard lock(mutex);
     sandbox = std::move(*started);
-    agent = std::move(*agent_client);
-    return okStatus();
+    agent = client;
+    return client;
+  }
+
+  // Starts the sandbox if needed and creates the container in the guest (the guest pulls
+  // its image); answers the agent it used. Called without `mutex`: this takes seconds to
+  // minutes, and calls about other containers must not wait for it.
+  Result<std::shared_ptr<AgentClient>> createInGuest(const v2::CreateTaskRequest& request,
+                                                     const BundleInfo& info) {
+    COCOON_ASSIGN_OR_RETURN(std::shared_ptr<AgentClient> guest, ensureSandbox(info));
+    if (info.is_pod_sandbox) {
+      return guest;  // the pod's sandbox container runs nothing in the guest
+    }
+    grpc::CreateContainerRequest create;
+    create.set_container_id(request.id());
+    create.set_exec_id(request.id());
+    // The storage Kata's runtime sends for a guest pull (../shared/PROTOCOLS.md §4).
+    grpc::Storage* storage = create.add_storages();
+    storage->set_driver("image_guest_pull");
+    storage->set_source(info.image);
+    storage->set_fstype("overlay");
+    storage->set_mount_point("/run/kata-containers/" + request.id() + "/rootfs");
+    storage->add_driver_options(R"(image_guest_pull={"metadata":{}})");
+    grpc::Spec* spec = create.mutable_oci();
+    spec->set_version("1.0.2");
+    spec->set_hostname(info.hostname);
+    spec->mutable_root()->set_path("rootfs");
+    BundleProcess process = info.process;
+    process.terminal = request.terminal();
+    *spec->mutable_process() = agentProcess(process);
+    for (const char* type : {"mount", "ipc", "uts", "pid", "network"}) {
+      spec->mutable_linux()->add_namespaces()->set_type(type);
+    }
+    const auto timeout =
+        options.config.timeouts.image_pull + options.config.timeouts.create_container;
+    auto created = guest->call<Empty>("CreateContainer", create, timeout);
+    if (!created && created.error().code == Code::kDeadlineExceeded) {
+      // The agent may still finish the pull and create it: leave nothing behind in the guest.
+      grpc::RemoveContainerRequest remove;
+      remove.set_container_id(request.id());
+      (void)guest->call<Empty>("RemoveContainer", remove, callTimeout());
+    }
+    COCOON_TRY(created);
+    return guest;
   }
 
   // Ends the sandbox once nothing runs in it. Called with `mutex` held.
@@ -167,8 +239,8 @@ struct TaskService::State {
 
   // The waiter of a started process: output until end of stream, its exit, the event.
   void watch(const std::string& container_id, Process* p) {
-    AgentClient& a = *agent;
-    p->waiter = std::thread([this, &a, container_id, p] {
+    p->waiter = std::thread([this, agent_ref = agent, container_id, p] {
+      AgentClient& a = *agent_ref;
       std::thread out(
           [&] { relayOutput(a, container_id, p->agent_exec_id, "ReadStdout", p->stdout_path); });
       std::thread err;
@@ -197,13 +269,53 @@ struct TaskService::State {
         exit_event.set_pid(shimPid());
         exit_event.set_exit_status(p->exit_status);
         *exit_event.mutable_exited_at() = p->exited_at;
+        settleExited(container_id, *p);
       }
       if (!status) {
         COCOON_LOG(kWarn, "shim", "waiting for {}: {}", container_id, status.error().message);
       }
-      changed.notify_all();
       publish(kTopicExit, exit_event);
     });
+  }
+
+  // Answers when process `exec_id` of container `id` has exited; holds no thread while
+  // it waits. REQUIRES: runs on a strand (ExitWaiters::add).
+  asio::awaitable<Result<v2::WaitResponse>> awaitExit(std::string id, std::string exec_id) {
+    const asio::any_io_executor strand = co_await asio::this_coro::executor;
+    std::unique_ptr<ExitWaiters::Waiter> waiter;
+    {
+      std::lock_guard lock(mutex);
+      Result<Process*> p = findProcess(id, exec_id);
+      if (!p) {
+        co_return fail(std::move(p).error());
+      }
+      if ((*p)->status == types::STOPPED) {
+        v2::WaitResponse response;
+        response.set_exit_status((*p)->exit_status);
+        *response.mutable_exited_at() = (*p)->exited_at;
+        co_return response;
+      }
+      // Under `mutex`, as every settle is: the exit cannot slip between check and register.
+      waiter = waiters.add(strand, std::move(id), std::move(exec_id));
+    }
+    co_return co_await waiter->result();
+  }
+
+  // Answers the Wait calls of `p`, which has just stopped. Called with `mutex` held.
+  void settleExited(const std::string& container_id, const Process& p) {
+    v2::WaitResponse response;
+    response.set_exit_status(p.exit_status);
+    *response.mutable_exited_at() = p.exited_at;
+    waiters.settle(container_id, p.exec_id, response);
+  }
+
+  // Answers the Wait calls of `p`, deleted before it ran. Called with `mutex` held.
+  void settleDeleted(const std::string& container_id, const Process& p) {
+    if (p.status != types::STOPPED) {
+      waiters.settle(container_id, p.exec_id,
+                     fail(Code::kNotFound, "process {} of container {} was deleted before it ran",
+                          p.exec_id.empty() ? "init" : p.exec_id, container_id));
+    }
   }
 
   // Joins a process's threads; call without `mutex` held.
@@ -243,48 +355,43 @@ Result<v2::CreateTaskResponse> TaskService::create(const v2::CreateTaskRequest& 
     return fail(Code::kUnimplemented, "restoring a checkpoint is not supported");
   }
   COCOON_ASSIGN_OR_RETURN(BundleInfo info, readBundle(request.bundle(), request.id()));
-  std::lock_guard lock(state_->mutex);
-  if (state_->containers.count(request.id()) != 0) {
-    return fail(Code::kAlreadyExists, "container {} already exists", request.id());
-  }
-  if (!state_->sandbox) {
-    COCOON_TRY(state_->startSandbox(info));
-  }
   auto c = std::make_unique<Container>();
   c->id = request.id();
   c->bundle = request.bundle();
   c->info = info;
+  c->creating = true;
   c->init = std::make_unique<Process>();
   c->init->agent_exec_id = request.id();
   c->init->stdin_path = request.stdin();
   c->init->stdout_path = request.stdout();
   c->init->stderr_path = request.stderr();
   c->init->terminal = request.terminal();
-  if (!info.is_pod_sandbox) {
-    grpc::CreateContainerRequest create;
-    create.set_container_id(request.id());
-    create.set_exec_id(request.id());
-    // The storage Kata's runtime sends for a guest pull (../shared/PROTOCOLS.md §4).
-    grpc::Storage* storage = create.add_storages();
-    storage->set_driver("image_guest_pull");
-    storage->set_source(info.image);
-    storage->set_fstype("overlay");
-    storage->set_mount_point("/run/kata-containers/" + request.id() + "/rootfs");
-    storage->add_driver_options(R"(image_guest_pull={"metadata":{}})");
-    grpc::Spec* spec = create.mutable_oci();
-    spec->set_version("1.0.2");
-    spec->set_hostname(info.hostname);
-    spec->mutable_root()->set_path("rootfs");
-    BundleProcess process = info.process;
-    process.terminal = request.terminal();
-    *spec->mutable_process() = agentProcess(process);
-    for (const char* type : {"mount", "ipc", "uts", "pid", "network"}) {
-      spec->mutable_linux()->add_namespaces()->set_type(type);
+  {
+    std::lock_guard lock(state_->mutex);
+    if (state_->shutdown_called) {
+      return fail(Code::kFailedPrecondition, "container {}: the shim is shutting down",
+                  request.id());
     }
-    const auto timeout = state_->options.config.timeouts.image_pull +
-                         state_->options.config.timeouts.create_container;
-    COCOON_TRY(state_->agent->call<Empty>("CreateContainer", create, timeout));
+    if (state_->containers.count(request.id()) != 0) {
+      return fail(Code::kAlreadyExists, "container {} already exists", request.id());
+    }
+    state_->containers.emplace(request.id(), std::move(c));
   }
+  // The id is reserved; the sandbox start and the guest pull run without the state lock.
+  // Every failure from here on releases the id again.
+  auto agent = state_->createInGuest(request, info);
+  std::lock_guard lock(state_->mutex);
+  if (!agent) {
+    state_->containers.erase(request.id());
+    return fail(agent.error());
+  }
+  if (state_->agent != *agent) {
+    // Delete of the pod's sandbox container stopped the sandbox during the pull.
+    state_->containers.erase(request.id());
+    return fail(Code::kAborted, "container {}: the sandbox stopped while it was being created",
+                request.id());
+  }
+  state_->containers.at(request.id())->creating = false;
   events::TaskCreate event;
   event.set_container_id(request.id());
   event.set_bundle(request.bundle());
@@ -293,7 +400,6 @@ Result<v2::CreateTaskResponse> TaskService::create(const v2::CreateTaskRequest& 
   event.mutable_io()->set_stderr(request.stderr());
   event.mutable_io()->set_terminal(request.terminal());
   event.set_pid(shimPid());
-  state_->containers.emplace(request.id(), std::move(c));
   state_->publish(kTopicCreate, event);
   v2::CreateTaskResponse response;
   response.set_pid(shimPid());
@@ -361,6 +467,7 @@ Result<v2::DeleteResponse> TaskService::remove(const v2::DeleteRequest& request)
     if (!request.exec_id().empty()) {
       process = std::move(c->execs[request.exec_id()]);
       c->execs.erase(request.exec_id());
+      state_->settleDeleted(request.id(), *process);
     } else {
       if (!c->info.is_pod_sandbox && state_->agent) {
         grpc::RemoveContainerRequest remove;
@@ -374,6 +481,10 @@ Result<v2::DeleteResponse> TaskService::remove(const v2::DeleteRequest& request)
       }
       container = std::move(state_->containers[request.id()]);
       state_->containers.erase(request.id());
+      state_->settleDeleted(request.id(), *container->init);
+      for (auto& [exec_id, exec] : container->execs) {
+        state_->settleDeleted(request.id(), *exec);
+      }
     }
   }
   Process& done = process ? *process : *container->init;
@@ -464,8 +575,7 @@ Status TaskService::kill(const v2::KillRequest& request) {
     p->status = types::STOPPED;
     p->exit_status = 128 + request.signal();
     p->exited_at = now();
-    lock.unlock();
-    state_->changed.notify_all();
+    state_->settleExited(request.id(), *p);
     return okStatus();
   }
   grpc::SignalProcessRequest signal;
@@ -477,15 +587,11 @@ Status TaskService::kill(const v2::KillRequest& request) {
   return okStatus();
 }
 
-Result<v2::WaitResponse> TaskService::wait(const v2::WaitRequest& request) {
-  std::unique_lock lock(state_->mutex);
-  COCOON_ASSIGN_OR_RETURN(Process * p, state_->findProcess(request.id(), request.exec_id()));
-  // `p` stays valid: Delete refuses a process that has not stopped.
-  state_->changed.wait(lock, [&] { return p->status == types::STOPPED; });
-  v2::WaitResponse response;
-  response.set_exit_status(p->exit_status);
-  *response.mutable_exited_at() = p->exited_at;
-  return response;
+asio::awaitable<Result<v2::WaitResponse>> TaskService::wait(v2::WaitRequest request) {
+  // The wait runs on a strand of its own: ExitWaiters wakes it through that strand.
+  auto strand = asio::make_strand(co_await asio::this_coro::executor);
+  co_return co_await asio::co_spawn(strand, state_->awaitExit(request.id(), request.exec_id()),
+                                    asio::use_awaitable);
 }
 
 Status TaskService::update(const v2::UpdateTaskRequest& request) {
@@ -634,8 +740,9 @@ Status TaskService::shutdown() {
 
 namespace {
 
-// Registers `method`, whose blocking handler runs on the server thread that took the call
-// (containerd's calls are few; Wait blocks one thread per waiting client).
+// Registers `method`, whose blocking handler runs on the server thread that took the call.
+// Only calls that end on their own go here: each holds a thread (and, briefly, the state
+// lock) for one agent call at most. Wait, which can last as long as the process, does not.
 template <class Req, class Resp, class Fn>
 Status add(ttrpc::Server& server, const char* method, Fn fn) {
   return server.registerTyped<Req, Resp>(
@@ -683,8 +790,9 @@ Status TaskService::registerOn(ttrpc::Server& server) {
                                            [this](const auto& r) { return closeIo(r); })));
   COCOON_TRY((addEmpty<v2::UpdateTaskRequest>(server, "Update",
                                               [this](const auto& r) { return update(r); })));
-  COCOON_TRY((add<v2::WaitRequest, v2::WaitResponse>(server, "Wait",
-                                                     [this](const auto& r) { return wait(r); })));
+  COCOON_TRY((server.registerTyped<v2::WaitRequest, v2::WaitResponse>(
+      kTaskService, "Wait",
+      [this](const v2::WaitRequest& r, const ttrpc::Request&) { return wait(r); })));
   COCOON_TRY((add<v2::StatsRequest, v2::StatsResponse>(
       server, "Stats", [this](const auto& r) { return stats(r.id()); })));
   COCOON_TRY((add<v2::ConnectRequest, v2::ConnectResponse>(
@@ -697,6 +805,10 @@ Status TaskService::registerOn(ttrpc::Server& server) {
 sandbox::SandboxTimeline TaskService::sandboxTimeline() const {
   std::lock_guard lock(state_->mutex);
   return state_->sandbox ? state_->sandbox->timeline() : sandbox::SandboxTimeline{};
+}
+
+std::size_t TaskService::waitingCallsForTest() const {
+  return state_->waiters.size();
 }
 
 }  // namespace cocoon::runtime::shim

@@ -41,13 +41,15 @@ struct TaskServiceOptions {
   std::function<void()> on_shutdown;
 };
 
-// Thread-safe: containerd calls methods concurrently (Wait blocks while Kill arrives).
+// Thread-safe: containerd calls methods concurrently (Wait waits while Kill arrives, and
+// State of one container while another's Create pulls its image).
 // Every task reports the shim's own pid: the processes run inside the guest.
 // Checkpoint answers kUnimplemented.
 class TaskService {
  public:
   explicit TaskService(TaskServiceOptions options);
   // Stops relays and waiters and the sandbox, if still running.
+  // REQUIRES: the server it is registered on has stopped (its handlers use the service).
   ~TaskService();
   TaskService(const TaskService&) = delete;
   TaskService& operator=(const TaskService&) = delete;
@@ -55,10 +57,16 @@ class TaskService {
   // Registers every method of kTaskService on `server`.
   Status registerOn(ttrpc::Server& server);
 
-  // The methods, blocking; errors become the ttrpc status containerd sees.
+  // The methods (blocking, except wait); errors become the ttrpc status containerd sees.
+  // Every method on a container that a Create is still creating answers
+  // kFailedPrecondition "container ID is being created".
   // create: kInvalidArgument for a bad bundle (no image annotation, bad config.json),
-  // kAlreadyExists for a known id, kUnimplemented for checkpoint restore, the sandbox's
-  // and agent's errors (prefixed "starting the sandbox" / "CreateContainer").
+  // kAlreadyExists for a known id (also while its Create is in flight),
+  // kFailedPrecondition after Shutdown, kUnimplemented for checkpoint restore, the
+  // sandbox's and agent's errors (prefixed "starting the sandbox" / "CreateContainer"),
+  // kAborted when the sandbox was stopped (Delete of the pod's sandbox container) during
+  // the pull. The sandbox start and the guest pull run without the service's lock:
+  // calls about other containers are answered meanwhile. On failure the id is free again.
   Result<containerd::task::v2::CreateTaskResponse> create(
       const containerd::task::v2::CreateTaskRequest& request);
   Result<containerd::task::v2::StartResponse> start(
@@ -69,7 +77,13 @@ class TaskService {
   Result<containerd::task::v2::StateResponse> state(
       const containerd::task::v2::StateRequest& request);
   Status kill(const containerd::task::v2::KillRequest& request);
-  Result<containerd::task::v2::WaitResponse> wait(const containerd::task::v2::WaitRequest& request);
+  // wait: answers once the process has exited (at once if it has), suspended meanwhile
+  // without holding a thread, so that any number of waiters leave the server free for
+  // State, Kill and Delete. kNotFound for an unknown process, or when the process is
+  // deleted before it ran; kFailedPrecondition while its container is being created.
+  // REQUIRES: awaited on an executor whose context outlives the call (the server's).
+  boost::asio::awaitable<Result<containerd::task::v2::WaitResponse>> wait(
+      containerd::task::v2::WaitRequest request);
   // update: kInvalidArgument for resources that do not parse; the agent's errors.
   Status update(const containerd::task::v2::UpdateTaskRequest& request);
   // stats: the agent's cgroup figures as io.containerd.cgroups.v1.Metrics.
@@ -84,6 +98,9 @@ class TaskService {
 
   // The sandbox's start timeline, for logs and benches (empty before the first Create).
   sandbox::SandboxTimeline sandboxTimeline() const;
+
+  // Wait calls suspended until their process exits.
+  std::size_t waitingCallsForTest() const;
 
  private:
   struct State;
