@@ -99,10 +99,11 @@ Status parseHypervisor(const toml::table& root, const std::filesystem::path& bas
 }
 
 Status parseTee(const toml::table& root, const std::filesystem::path& base, TeeConfig& c) {
-  COCOON_ASSIGN_OR_RETURN(const toml::table* t,
-                          section(root, "tee",
-                                  {"kind", "ovmf_amdsev", "tdvf", "ovmf", "swtpm", "cbitpos",
-                                   "reduced_phys_bits", "snp_policy", "qgs_port"}));
+  COCOON_ASSIGN_OR_RETURN(
+      const toml::table* t,
+      section(root, "tee",
+              {"kind", "ovmf_amdsev", "tdvf", "ovmf", "swtpm", "swtpm_state_template", "cbitpos",
+               "reduced_phys_bits", "snp_policy", "qgs_port"}));
   COCOON_ASSIGN_OR_RETURN(c.kind, getString(*t, "kind", c.kind));
   if (c.kind != "auto" && !tee::parseTeeKind(c.kind)) {
     return fail(Code::kInvalidArgument,
@@ -114,6 +115,8 @@ Status parseTee(const toml::table& root, const std::filesystem::path& base, TeeC
   COCOON_ASSIGN_OR_RETURN(c.firmware.tdvf, getPath(*t, "tdvf", c.firmware.tdvf, base));
   COCOON_ASSIGN_OR_RETURN(c.firmware.ovmf, getPath(*t, "ovmf", c.firmware.ovmf, base));
   COCOON_ASSIGN_OR_RETURN(c.swtpm, getPath(*t, "swtpm", c.swtpm, base));
+  COCOON_ASSIGN_OR_RETURN(c.swtpm_state_template,
+                          getPath(*t, "swtpm_state_template", c.swtpm_state_template, base));
   if (t->contains("cbitpos")) {
     COCOON_ASSIGN_OR_RETURN(c.cbitpos, getNumber<std::uint32_t>(*t, "cbitpos", 51, 1, 63));
   }
@@ -274,6 +277,7 @@ tee::TeeOptions teeOptions(const RuntimeConfig& config, const tee::HostReport& r
   tee::TeeOptions o;
   o.firmware = config.tee.firmware;
   o.swtpm = config.tee.swtpm;
+  o.swtpm_state_template = config.tee.swtpm_state_template;
   o.sev_cpuid = report.sev_cpuid.value_or(tee::SevCpuid{});
   o.sev_cpuid.cbitpos = config.tee.cbitpos.value_or(o.sev_cpuid.cbitpos);
   o.sev_cpuid.reduced_phys_bits =

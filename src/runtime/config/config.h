@@ -47,6 +47,10 @@ struct TeeConfig {
   std::string kind = "auto";  // auto | snp | tdx | sev-es | sev | vtpm | none
   tee::FirmwarePaths firmware;
   std::filesystem::path swtpm = "/usr/bin/swtpm";
+  // vtpm: a swtpm state directory made by `cocoon vtpm provision`, copied into each
+  // sandbox's swtpm state, so that every sandbox has that TPM's AK (for the KBS's
+  // tpm.trusted_ak_keys). Empty: a fresh TPM with a random identity per sandbox.
+  std::filesystem::path swtpm_state_template;
   // Unset: detected from CPUID on the node (tee::readSevCpuid), else 51 / 1.
   std::optional<std::uint32_t> cbitpos;
   std::optional<std::uint32_t> reduced_phys_bits;

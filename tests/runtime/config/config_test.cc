@@ -29,6 +29,7 @@ ovmf_amdsev = "fw/OVMF.amdsev.fd"
 tdvf = "/fw/tdvf.fd"
 ovmf = "/fw/ovmf.fd"
 swtpm = "/opt/swtpm"
+swtpm_state_template = "vtpm-template"
 cbitpos = 47
 reduced_phys_bits = 5
 snp_policy = 0x30000
@@ -103,6 +104,7 @@ TEST(RuntimeConfig, ReadsEveryKeyAndResolvesRelativePaths) {
   EXPECT_EQ(c->tee.firmware.ovmf_amdsev, "/etc/cocoon/fw/OVMF.amdsev.fd");
   EXPECT_EQ(c->tee.firmware.tdvf, "/fw/tdvf.fd");
   EXPECT_EQ(c->tee.swtpm, "/opt/swtpm");
+  EXPECT_EQ(c->tee.swtpm_state_template, "/etc/cocoon/vtpm-template");
   EXPECT_EQ(c->tee.cbitpos, 47U);
   EXPECT_EQ(c->tee.reduced_phys_bits, 5U);
   EXPECT_EQ(c->tee.qgs_port, 4051U);
@@ -215,6 +217,13 @@ TEST(RuntimeConfig, TeeOptionsPreferConfigThenDetectedCpuid) {
   const tee::TeeOptions o = teeOptions(c, report);
   EXPECT_EQ(o.sev_cpuid.cbitpos, 48U);
   EXPECT_EQ(o.sev_cpuid.reduced_phys_bits, 2U);
+}
+
+TEST(RuntimeConfig, TeeOptionsCarryTheSwtpmStateTemplate) {
+  RuntimeConfig c = defaultRuntimeConfig("/etc/cocoon");
+  EXPECT_TRUE(teeOptions(c, {}).swtpm_state_template.empty());  // a fresh TPM per sandbox
+  c.tee.swtpm_state_template = "/var/lib/cocoon/vtpm";
+  EXPECT_EQ(teeOptions(c, {}).swtpm_state_template, "/var/lib/cocoon/vtpm");
 }
 
 }  // namespace

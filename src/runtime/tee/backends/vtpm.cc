@@ -47,6 +47,10 @@ class VtpmBackend final : public TeeBackend {
     if (request.init_data) {
       config.kernel_parameters.push_back(initDataKernelParameter(*request.init_data));
     }
+    if (!options_.swtpm_state_template.empty()) {
+      config.helper_state_template = options_.swtpm_state_template;
+      config.helper_state_dir = request.state_dir;
+    }
     return config;
   }
 

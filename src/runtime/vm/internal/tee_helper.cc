@@ -40,6 +40,33 @@ bool isSocket(const std::filesystem::path& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
+// Copies the regular files of `from` into `to` (0600), skipping swtpm's lock file: a
+// provisioned TPM state is its permanent-state file, small and flat.
+Status copyStateTemplate(const std::filesystem::path& from, const std::filesystem::path& to) {
+  constexpr std::size_t kMaxStateFileBytes = 1 << 20;
+  std::error_code ec;
+  std::filesystem::directory_iterator it(from, ec);
+  if (ec) {
+    return fail(Code::kFailedPrecondition, "the helper state template {}: {}", from.string(),
+                ec.message());
+  }
+  bool copied = false;
+  for (const std::filesystem::directory_entry& entry : it) {
+    if (!entry.is_regular_file(ec) || entry.path().filename() == ".lock") {
+      continue;
+    }
+    COCOON_ASSIGN_OR_RETURN(Bytes data, readFile(entry.path(), kMaxStateFileBytes));
+    COCOON_TRY(writeFileAtomic(to / entry.path().filename(), data, 0600));
+    copied = true;
+  }
+  if (!copied) {
+    return fail(Code::kFailedPrecondition,
+                "the helper state template {} holds no state file (see cocoon vtpm provision)",
+                from.string());
+  }
+  return okStatus();
+}
+
 }  // namespace
 
 std::vector<std::filesystem::path> clientSocketPaths(const std::vector<std::string>& arguments) {
@@ -73,6 +100,9 @@ Result<ChildProcess> startTeeHelper(const tee::QemuTeeConfig& tee, const std::fi
   const UniqueFd log_fd(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
   if (!log_fd.valid()) {
     return fail(errnoError(errno, "creating " + log.string()));
+  }
+  if (!tee.helper_state_template.empty()) {
+    COCOON_TRY(copyStateTemplate(tee.helper_state_template, tee.helper_state_dir));
   }
   COCOON_ASSIGN_OR_RETURN(ChildProcess helper, ChildProcess::spawn({.argv = tee.helper_command,
                                                                     .output_fd = log_fd.get()}));

@@ -18,10 +18,12 @@ namespace cocoon::runtime::vm::internal {
 // in `arguments` without server=on (QEMU's ",," escape undone).
 std::vector<std::filesystem::path> clientSocketPaths(const std::vector<std::string>& arguments);
 
-// Starts tee.helper_command (stdout and stderr appended to `log`), then waits until every
-// clientSocketPaths(tee.arguments) exists.
-// Errors: those of ChildProcess::spawn; kUnavailable with the log when the helper exits
-// first; kDeadlineExceeded naming the missing socket at `deadline`.
+// Copies tee.helper_state_template's regular files (but .lock) into tee.helper_state_dir
+// when set, starts tee.helper_command (stdout and stderr appended to `log`), then waits
+// until every clientSocketPaths(tee.arguments) exists.
+// Errors: kFailedPrecondition for a template that cannot be listed or holds no file, the
+// file reads' and writes'; those of ChildProcess::spawn; kUnavailable with the log when the helper
+// exits first; kDeadlineExceeded naming the missing socket at `deadline`.
 Result<ChildProcess> startTeeHelper(const tee::QemuTeeConfig& tee, const std::filesystem::path& log,
                                     std::chrono::steady_clock::time_point deadline);
 
