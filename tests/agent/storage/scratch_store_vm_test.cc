@@ -13,57 +13,13 @@
 #include "common/subprocess.h"
 #include "runtime/sandbox/container_run.h"
 #include "runtime/sandbox/sandbox.h"
+#include "runtime/sandbox/vm_guest.h"
 
 namespace cocoon::agent::storage {
 namespace {
 
 namespace fs = std::filesystem;
 using std::chrono::seconds;
-
-fs::path sourceDir() {
-  return COCOON_SOURCE_DIR;
-}
-fs::path guestDir() {
-  return fs::path(COCOON_BINARY_DIR) / "agent-storage-guest";
-}
-constexpr char kGuestRegistry[] = "10.0.2.100:5000";  // the guest side of the forward
-
-// The guest with this build's agent (permissive policy, the registry insecure); rebuilt when
-// the agent or the scripts are newer. nullopt: ready; "SKIP: ..." without the Debian archive.
-std::optional<std::string> buildGuest() {
-  std::error_code ec;
-  const auto built = fs::last_write_time(guestDir() / "manifest.txt", ec);
-  bool fresh = !ec;
-  for (const fs::path& input : {sourceDir() / "guest/build-guest.sh", sourceDir() / "guest/init.sh",
-                                fs::path(COCOON_AGENT_BINARY)}) {
-    fresh = fresh && fs::last_write_time(input) < built;
-  }
-  if (fresh) {
-    return std::nullopt;
-  }
-  const fs::path toml = fs::path(COCOON_BINARY_DIR) / "agent-storage-agent.toml";
-  if (auto s = writeFileAtomic(
-          toml, asBytes(fmt::format("[image]\ninsecure_registries = [\"{}\"]\n", kGuestRegistry)));
-      !s) {
-    return s.error().toString();
-  }
-  auto result = runSubprocess(
-      {.argv = {(sourceDir() / "guest/build-guest.sh").string(), "--agent", COCOON_AGENT_BINARY,
-                "--with-crun", "--agent-config", toml.string(), "--payload-args",
-                "--permissive-policy", "--out", guestDir().string()},
-       .timeout = seconds(300)});
-  if (!result) {
-    return result.error().toString();
-  }
-  if (result->exit_code == 3) {
-    return "SKIP: the Debian archive is unreachable";
-  }
-  if (result->exit_code != 0) {
-    return "build-guest.sh exited " + std::to_string(result->exit_code) + ": " +
-           result->stderr_data;
-  }
-  return std::nullopt;
-}
 
 bool fileContains(const fs::path& file, std::string_view needle) {
   auto run =
@@ -72,7 +28,7 @@ bool fileContains(const fs::path& file, std::string_view needle) {
 }
 
 TEST(ScratchStoreVm, ImageAndContainerDataReachTheHostOnlyEncrypted) {
-  if (auto problem = buildGuest()) {
+  if (auto problem = runtime::sandbox::test::buildTestGuest()) {
     if (problem->rfind("SKIP: ", 0) == 0) {
       GTEST_SKIP() << problem->substr(6);
     }
@@ -82,28 +38,13 @@ TEST(ScratchStoreVm, ImageAndContainerDataReachTheHostOnlyEncrypted) {
   ASSERT_TRUE(dir) << dir.error().toString();
   auto env = agent::test::AgentEnv::create();
   ASSERT_TRUE(env) << env.error().toString();
-  const std::string& host_image = (*env)->image();  // 127.0.0.1:PORT/test/busybox:v1
-  const std::size_t slash = host_image.find('/');
-  const auto host_port =
-      static_cast<std::uint16_t>(std::stoul(host_image.substr(host_image.find(':') + 1, slash)));
-
-  runtime::config::RuntimeConfig config;
-  config.sandbox.backend = "vm";
-  config.hypervisor.accel = "tcg";
-  config.hypervisor.kernel = guestDir() / "vmlinux";
-  config.hypervisor.initrd = guestDir() / "initrd.img";
-  config.hypervisor.memory_mib = 1024;
-  config.tee.kind = "none";
-  config.sandbox.scratch_disk_mib = 96;
-  config.timeouts.boot = seconds(120);
+  const auto guest_image = runtime::sandbox::test::guestImage((*env)->image());
+  runtime::config::RuntimeConfig config = runtime::sandbox::test::vmTestConfig(96);
   const runtime::sandbox::SandboxSpec spec{.id = "vm-1",
                                            .run_dir = dir->path() / "vm-1",
                                            .console_log = {},
                                            .initdata_toml = {},
-                                           .guest_forwards = {{.guest_address = "10.0.2.100",
-                                                               .guest_port = 5000,
-                                                               .host_address = "127.0.0.1",
-                                                               .host_port = host_port}}};
+                                           .guest_forwards = {guest_image.forward}};
   auto sandbox = runtime::sandbox::startSandbox(config, spec);
   ASSERT_TRUE(sandbox) << sandbox.error().toString();
 
@@ -111,7 +52,7 @@ TEST(ScratchStoreVm, ImageAndContainerDataReachTheHostOnlyEncrypted) {
   std::string out;
   // The marker is assembled by the shell, so its bytes are only in the file and the output.
   runtime::sandbox::ContainerRun run{
-      .image = std::string(kGuestRegistry) + host_image.substr(slash),
+      .image = guest_image.image,
       .command = {"sh", "-c",
                   "m=COCOON; echo ${m}-SCRATCH-MARKER-$((6*7)) >/marker; sync; cat /marker; "
                   "busybox --help | head -n 1"},
