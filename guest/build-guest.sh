@@ -261,6 +261,13 @@ build_once() {
       [[ -e "$root$lib" ]] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
     done
   done
+  # tpm2-tss's TCTI loader dlopens the TCTI by name, which ldd cannot list: the agent
+  # reaches the vTPM (/dev/tpmrm0) through libtss2-tcti-device.
+  for lib in "$root"/lib/*/libtss2-tctildr.so.0 "$root"/usr/lib/*/libtss2-tctildr.so.0; do
+    [[ -e "$lib" ]] || continue
+    lib="$(dirname "${lib#"$root"}")/libtss2-tcti-device.so.0"
+    [[ -e "$root$lib" ]] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+  done
   if [[ -n "$agent_config" ]]; then
     install -m 0644 "$agent_config" "$root/etc/cocoon/agent.toml"
     payload_args="--config /etc/cocoon/agent.toml${payload_args:+ $payload_args}"

@@ -284,6 +284,8 @@ int run(const Flags& flags, std::chrono::steady_clock::time_point started, bool 
   agent::InitDataSources init_sources{.file = flags.init_data_file, .search_disks = pid1};
   if (!pid1) {
     init_sources.cmdline.clear();
+  } else {
+    init_sources.binding.emplace();  // a TPM's PCR 8 (tee from [kbc], /dev/tpmrm0)
   }
   agent::InitDataOutcome init_data = agent::loadGuestInitData(init_sources, config);
   if (init_data.refusal) {

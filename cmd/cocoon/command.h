@@ -43,6 +43,7 @@ void registerSecretCommands(CLI::App& app, Action& action);
 void registerAgentCtlCommands(CLI::App& app, Action& action);
 void registerSandboxCommands(CLI::App& app, Action& action);
 void registerInitDataCommands(CLI::App& app, Action& action);
+void registerVtpmCommands(CLI::App& app, Action& action);
 
 // Reads a key from a PEM (PKCS#8, SPKI, traditional) or JWK file; "-" for stdin.
 Result<crypto::Key> loadKey(const std::string& path);

@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
     cocoon::cli::registerAgentCtlCommands(app, action);
     cocoon::cli::registerSandboxCommands(app, action);
     cocoon::cli::registerInitDataCommands(app, action);
+    cocoon::cli::registerVtpmCommands(app, action);
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

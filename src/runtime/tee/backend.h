@@ -31,6 +31,9 @@ inline constexpr std::string_view kInitDataKernelParameter = "cocoon.initdata";
 struct TeeOptions {
   FirmwarePaths firmware;
   std::filesystem::path swtpm = "/usr/bin/swtpm";
+  // vtpm: a swtpm state directory copied into each sandbox's state (one TPM identity the
+  // owner can trust); empty: a fresh TPM, with a random endorsement seed, per sandbox.
+  std::filesystem::path swtpm_state_template;
   // C-bit position and reduced physical bits for sev-guest / sev-snp-guest. 51 and 1 are
   // what EPYC Milan and Genoa report; pass HostReport::sev_cpuid when detected.
   SevCpuid sev_cpuid;

@@ -29,6 +29,10 @@ struct QemuTeeConfig {
   // The launcher must start a helper process first (vtpm: swtpm) whose socket the
   // arguments name; empty when none is needed.
   std::vector<std::string> helper_command;
+  // When set, the launcher copies the regular files of this directory (vtpm: a provisioned
+  // swtpm state, `cocoon vtpm provision`) into helper_state_dir before starting the helper.
+  std::filesystem::path helper_state_template;
+  std::filesystem::path helper_state_dir;
 };
 
 }  // namespace cocoon::runtime::tee
