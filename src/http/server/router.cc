@@ -85,6 +85,16 @@ Status Router::addPrefix(std::string_view method, std::string_view prefix, Handl
   return insert(prefixes_, method, prefix, std::string(prefix) + "*", std::move(handler));
 }
 
+std::vector<std::string_view> Router::routeLabels() const {
+  std::vector<std::string_view> labels{"unmatched"};
+  for (const auto* table : {&exact_, &prefixes_}) {
+    for (const auto& [path, entry] : *table) {
+      labels.push_back(entry.label);
+    }
+  }
+  return labels;
+}
+
 Router::Match Router::route(const Request& request) const {
   const Entry* entry = nullptr;
   if (auto it = exact_.find(request.path); it != exact_.end()) {

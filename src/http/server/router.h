@@ -66,6 +66,9 @@ class Router {
 
   const ErrorResponder& errorResponder() const { return error_responder_; }
 
+  // Every label route() can return, "unmatched" included (for per-route metrics).
+  std::vector<std::string_view> routeLabels() const;
+
  private:
   struct Entry {
     std::string label;

@@ -88,5 +88,31 @@ TEST(ParseRequest, RejectsTruncationsAndGarbage) {
       400u);
 }
 
+TEST(SerializeHead, FramingIsOursAndBadHandlerFieldsAreDropped) {
+  Response r = Response::json(200, "{}");
+  r.headers.add("Content-Length", "99");
+  r.headers.add("Connection", "upgrade");
+  r.headers.add("X-Split", "a\r\nInjected: 1");
+  r.headers.add("Bad Name", "v");
+  std::size_t dropped = 0;
+  const std::string head = serializeHead(r, 11, false, "id-1", &dropped);
+  EXPECT_EQ(head,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Request-Id: id-1\r\n"
+            "Content-Length: 2\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(dropped, 2u);
+  EXPECT_EQ(r.body, "{}");
+}
+
+TEST(SerializeHead, Http10KeepAliveIsExplicitAnd204HasNoBody) {
+  Response r = Response::text(204, "ignored");
+  std::size_t dropped = 0;
+  const std::string head = serializeHead(r, 10, true, "id-2", &dropped);
+  EXPECT_EQ(head,
+            "HTTP/1.0 204 No Content\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            "X-Request-Id: id-2\r\nConnection: keep-alive\r\n\r\n");
+  EXPECT_TRUE(r.body.empty());
+  EXPECT_EQ(dropped, 0u);
+}
+
 }  // namespace
 }  // namespace cocoon::http::server::internal

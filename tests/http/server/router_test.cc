@@ -82,5 +82,14 @@ TEST(Router, RejectsDuplicateAndInvalidRoutes) {
   EXPECT_TRUE(router.addPrefix("GET", "/a", answer("prefix")));
 }
 
+TEST(Router, RouteLabelsListEveryLabelRouteCanReturn) {
+  Router router;
+  ASSERT_TRUE(router.add("GET", "/a", answer("a")));
+  ASSERT_TRUE(router.add("POST", "/a", answer("a")));
+  ASSERT_TRUE(router.addPrefix("GET", "/p/", answer("p")));
+  EXPECT_EQ(router.routeLabels(), (std::vector<std::string_view>{"unmatched", "/a", "/p/*"}));
+  EXPECT_EQ(router.route(request("GET", "/p/x")).route, "/p/*");
+}
+
 }  // namespace
 }  // namespace cocoon::http::server

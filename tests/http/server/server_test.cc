@@ -20,6 +20,15 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using namespace std::chrono_literals;
 
+// Sends half a request header; the server must close within the 200 ms read timeout.
+void expectCutOffAfterAPartialHeader(Client& c) {
+  ASSERT_FALSE(c.send("GET /health HTTP/1.1\r\nHost: t\r\n"));
+  std::chrono::steady_clock::duration waited{};
+  EXPECT_TRUE(c.waitForClose(&waited));
+  EXPECT_GE(waited, 150ms);
+  EXPECT_LT(waited, 5s);
+}
+
 TEST_F(ServerTest, HealthAnswersOkWithRequestId) {
   start();
   Client c;
@@ -75,6 +84,51 @@ TEST_F(ServerTest, KeepAliveReusesOneConnectionUntilConnectionClose) {
   EXPECT_FALSE(last->keep_alive());
   EXPECT_TRUE(c.waitForClose());
   EXPECT_THAT(metrics_.render(), HasSubstr("http_connections_open 0\n"));
+}
+
+// The read timeout is not only the first request's: the connection's deadline moves
+// with each request (the server re-arms its timer lazily, not per request).
+TEST_F(ServerTest, ReadTimeoutAppliesToALaterRequestOnAKeepAliveConnection) {
+  auto options = testOptions();
+  options.read_timeout = 200ms;
+  options.idle_timeout = 30s;
+  start(options);
+  Client c;
+  ASSERT_FALSE(c.connect(port_));
+  ASSERT_TRUE(c.roundTrip(get("/health"))) << c.error.message();
+  ASSERT_TRUE(c.roundTrip(get("/health"))) << c.error.message();
+  expectCutOffAfterAPartialHeader(c);
+}
+
+TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  start();
+  Client c;
+  ASSERT_FALSE(c.connect(port_));
+  ASSERT_FALSE(c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\none" +
+                      get("/kbs/v0/resource/a/b/c")));
+  auto first = c.read();
+  ASSERT_TRUE(first) << c.error.message();
+  EXPECT_EQ(first->body(), "one");
+  auto second = c.read();
+  ASSERT_TRUE(second) << c.error.message();
+  EXPECT_EQ(second->body(), "/kbs/v0/resource/a/b/c?");
+}
+
+TEST_F(ServerTest, RequestArrivingInPiecesIsAssembled) {
+  start();
+  Client c;
+  ASSERT_FALSE(c.connect(port_));
+  const std::string request =
+      "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+  for (std::size_t at = 0; at < request.size(); at += 7) {
+    ASSERT_FALSE(c.send(std::string_view(request).substr(at, 7)));
+  }
+  auto res = c.read();
+  ASSERT_TRUE(res) << c.error.message();
+  EXPECT_EQ(res->result_int(), 200u);
+  EXPECT_EQ(res->body(), "hello world");
+  EXPECT_TRUE(res->keep_alive());
 }
 
 TEST_F(ServerTest, BodyLimitByContentLengthAnswers413BeforeTheBodyIsSent) {
@@ -147,11 +201,7 @@ TEST_F(ServerTest, SlowHeaderIsCutOffAtTheReadTimeout) {
   start(options);
   Client c;
   ASSERT_FALSE(c.connect(port_));
-  ASSERT_FALSE(c.send("GET /health HTTP/1.1\r\nHost: t\r\n"));
-  std::chrono::steady_clock::duration waited{};
-  EXPECT_TRUE(c.waitForClose(&waited));
-  EXPECT_GE(waited, 150ms);
-  EXPECT_LT(waited, 5s);
+  expectCutOffAfterAPartialHeader(c);
 }
 
 TEST_F(ServerTest, IdleKeepAliveConnectionIsClosed) {

@@ -3,6 +3,7 @@
 // accepted connection (TLS handshake, requests until close, limits and timeouts).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -11,6 +12,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -65,11 +68,21 @@ class ServerState {
 
   // "5f3a9c01-0000002a": a per-process random prefix and a counter.
   std::string nextRequestId();
-  // Records metrics for one answered request.
+  // Records metrics for one answered request. REQUIRES: `route` is one of the router's
+  // labels and 100 <= status <= 599.
   void recordRequest(std::string_view method, std::string_view route, unsigned status,
                      double seconds);
 
  private:
+  // The series of one route, found once and kept: a registry lookup builds label strings
+  // and takes its lock, twice per request. Created on first use, so /metrics lists only
+  // series that happened.
+  struct RouteSeries {
+    std::atomic<Histogram*> duration{nullptr};
+    std::array<std::atomic<Counter*>, 8 * 5> requests{};  // method label x status class
+  };
+  std::unordered_map<std::string_view, RouteSeries> route_series_;  // fixed after construction
+
   std::mutex mutex_;
   std::condition_variable drained_;
   std::atomic<bool> stopping_{false};

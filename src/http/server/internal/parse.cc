@@ -6,7 +6,38 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/error.hpp>
 
+#include "http/server/router.h"
+
 namespace cocoon::http::server::internal {
+namespace {
+
+// RFC 9110 §5.1 token characters; a handler bug must not let CR/LF split our response.
+bool validFieldName(std::string_view name) {
+  if (name.empty()) {
+    return false;
+  }
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool validFieldValue(std::string_view value) {
+  return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+void appendField(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name);
+  out.append(": ");
+  out.append(value);
+  out.append("\r\n");
+}
+
+}  // namespace
 
 void applyLimits(RequestParser& parser, std::size_t max_header, std::size_t max_body) {
   // Beast counts the limit as a 32-bit value.
@@ -74,6 +105,44 @@ Request toRequest(RawRequest&& raw) {
   }
   request.body = std::move(raw.body());
   return request;
+}
+
+std::string serializeHead(Response& response, unsigned version, bool keep_alive,
+                          std::string_view id, std::size_t* dropped) {
+  const unsigned status = response.status;
+  std::string out;
+  out.reserve(256);
+  out.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  out.append(std::to_string(status));
+  out.push_back(' ');
+  out.append(reasonPhrase(status));
+  out.append("\r\n");
+  for (const auto& [name, value] : response.headers.entries()) {
+    if (!validFieldName(name) || !validFieldValue(value)) {
+      ++*dropped;
+      continue;
+    }
+    if (equalsIgnoreCase(name, "Content-Length") || equalsIgnoreCase(name, "Transfer-Encoding") ||
+        equalsIgnoreCase(name, "Connection")) {
+      continue;
+    }
+    appendField(out, name, value);
+  }
+  appendField(out, "X-Request-Id", id);
+  // RFC 9110 §8.6: no Content-Length on 1xx and 204; 304 has no body of its own.
+  const bool bodyless = status < 200 || status == 204 || status == 304;
+  if (bodyless) {
+    response.body.clear();
+  } else {
+    appendField(out, "Content-Length", std::to_string(response.body.size()));
+  }
+  if (!keep_alive) {
+    appendField(out, "Connection", "close");
+  } else if (version == 10) {
+    appendField(out, "Connection", "keep-alive");
+  }
+  out.append("\r\n");
+  return out;
 }
 
 Result<Request, RequestError> parseRequest(std::string_view bytes, std::size_t max_header,

@@ -48,6 +48,17 @@ Result<void, RequestError> checkHead(const RawRequest& head);
 // Moves a parsed message into a Request (remote and request_id left empty).
 Request toRequest(RawRequest&& raw);
 
+// The status line and header of `response` on the wire, up to and including the empty
+// line; the body follows it unchanged. Carries the handler's header fields except the
+// framing ones (Content-Length, Transfer-Encoding, Connection: ours alone) and except
+// fields whose name is not an RFC 9110 token or whose value holds CR, LF or NUL (dropped,
+// counted in `*dropped`); then X-Request-Id: `id`, Content-Length (clears the body instead
+// for 1xx, 204 and 304, which have none), and "Connection: close" when !keep_alive, or
+// "Connection: keep-alive" for an HTTP/1.0 peer that keeps it. `version`: the request's,
+// 10 or 11.
+std::string serializeHead(Response& response, unsigned version, bool keep_alive,
+                          std::string_view id, std::size_t* dropped);
+
 // Parses exactly one request from `bytes` as a connection would: limits, checkHead, then
 // the body. Bytes after the request are ignored (a connection would read them as the
 // next request). Incomplete input fails with status 400. Used by the fuzzer and tests.
