@@ -13,18 +13,18 @@ namespace asio = boost::asio;
 std::unique_ptr<ExitWaiters::Waiter> ExitWaiters::add(const asio::any_io_executor& strand,
                                                       std::string id, std::string exec_id) {
   auto timer = std::make_shared<asio::steady_timer>(strand, asio::steady_timer::time_point::max());
-  std::lock_guard lock(mutex_);
-  entries_.push_back(Entry{.id = std::move(id),
-                           .exec_id = std::move(exec_id),
-                           .outcome = std::nullopt,
-                           .timer = std::move(timer)});
-  return std::unique_ptr<Waiter>(new Waiter(*this, std::prev(entries_.end())));
+  std::lock_guard lock(shared_->mutex);
+  shared_->entries.push_back(Entry{.id = std::move(id),
+                                   .exec_id = std::move(exec_id),
+                                   .outcome = std::nullopt,
+                                   .timer = std::move(timer)});
+  return std::unique_ptr<Waiter>(new Waiter(shared_, std::prev(shared_->entries.end())));
 }
 
 void ExitWaiters::settle(const std::string& id, const std::string& exec_id,
                          const WaitOutcome& outcome) {
-  std::lock_guard lock(mutex_);
-  for (Entry& entry : entries_) {
+  std::lock_guard lock(shared_->mutex);
+  for (Entry& entry : shared_->entries) {
     if (entry.id != id || entry.exec_id != exec_id || entry.outcome) {
       continue;
     }
@@ -36,20 +36,20 @@ void ExitWaiters::settle(const std::string& id, const std::string& exec_id,
 }
 
 std::size_t ExitWaiters::size() const {
-  std::lock_guard lock(mutex_);
-  return entries_.size();
+  std::lock_guard lock(shared_->mutex);
+  return shared_->entries.size();
 }
 
 ExitWaiters::Waiter::~Waiter() {
-  std::lock_guard lock(owner_.mutex_);
-  owner_.entries_.erase(entry_);
+  std::lock_guard lock(shared_->mutex);
+  shared_->entries.erase(entry_);
 }
 
 asio::awaitable<WaitOutcome> ExitWaiters::Waiter::result() {
   for (;;) {
     std::shared_ptr<asio::steady_timer> timer;
     {
-      std::lock_guard lock(owner_.mutex_);
+      std::lock_guard lock(shared_->mutex);
       if (entry_->outcome) {
         co_return *entry_->outcome;
       }

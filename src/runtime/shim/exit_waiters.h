@@ -37,7 +37,8 @@ class ExitWaiters {
   ExitWaiters& operator=(const ExitWaiters&) = delete;
 
   // Registers a wait for process `exec_id` ("" = init) of container `id`; it is
-  // unregistered when the returned Waiter is destroyed.
+  // unregistered when the returned Waiter is destroyed, which may happen after the
+  // ExitWaiters is gone (a stopped server destroys its suspended calls last).
   // REQUIRES: `strand` is a strand executor, and the Waiter's result() is awaited by a
   // coroutine running on it (settle() wakes the waiter through it, so the wake-up and the
   // coroutine's steps never run at the same time).
@@ -61,8 +62,13 @@ class ExitWaiters {
     std::shared_ptr<boost::asio::steady_timer> timer;
   };
 
-  mutable std::mutex mutex_;
-  std::list<Entry> entries_;
+  // Shared with the Waiters, which may outlive this object.
+  struct Shared {
+    std::mutex mutex;
+    std::list<Entry> entries;
+  };
+
+  std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
 };
 
 class ExitWaiters::Waiter {
@@ -76,9 +82,10 @@ class ExitWaiters::Waiter {
 
  private:
   friend class ExitWaiters;
-  Waiter(ExitWaiters& owner, std::list<Entry>::iterator entry) : owner_(owner), entry_(entry) {}
+  Waiter(std::shared_ptr<Shared> shared, std::list<Entry>::iterator entry)
+      : shared_(std::move(shared)), entry_(entry) {}
 
-  ExitWaiters& owner_;
+  std::shared_ptr<Shared> shared_;
   std::list<Entry>::iterator entry_;
 };
 

@@ -49,7 +49,9 @@ class TaskService {
  public:
   explicit TaskService(TaskServiceOptions options);
   // Stops relays and waiters and the sandbox, if still running.
-  // REQUIRES: the server it is registered on has stopped (its handlers use the service).
+  // REQUIRES: the server it is registered on has stopped. (Wait calls still suspended in
+  // a stopped server's io_context may be destroyed after the service; they do not use it
+  // then.)
   ~TaskService();
   TaskService(const TaskService&) = delete;
   TaskService& operator=(const TaskService&) = delete;

@@ -93,9 +93,9 @@ class TaskServiceTest : public ::testing::Test {
     if (shim_) {
       shim_->close();
     }
-    if (server_) {
-      server_->stop(seconds(1));
-    }
+    // The server first: destroying it destroys the coroutines of calls still parked in
+    // the service (a Wait of a failed test), which must not outlive the service.
+    server_.reset();
     service_.reset();  // stops the sandbox if a test left it running
     forward_.reset();
     env_.reset();
@@ -167,7 +167,7 @@ class TaskServiceTest : public ::testing::Test {
       if (std::chrono::steady_clock::now() > deadline) {
         return false;
       }
-      std::this_thread::yield();
+      std::this_thread::sleep_for(milliseconds(2));  // polls a condition, no timing guess
     }
     return true;
   }
