@@ -8,6 +8,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
@@ -39,6 +40,9 @@ namespace asio = boost::asio;
 Timestamp now() {
   return timestampNow();
 }
+
+// Creates that run at once (each waits on one agent call).
+constexpr std::size_t kCreateThreads = 4;
 
 std::uint32_t shimPid() {
   return static_cast<std::uint32_t>(::getpid());
@@ -100,6 +104,10 @@ struct TaskService::State {
   bool shutdown_called = false;
   // Wait calls of processes that have not exited; settled under `mutex`.
   ExitWaiters waiters;
+  // Runs the Creates (a VM boot, a guest pull: up to minutes each) off the ttrpc threads,
+  // so that even many Creates at once leave those free for State, Kill and Delete. More
+  // Creates than threads queue here.
+  asio::thread_pool creates{kCreateThreads};
 
   void publish(std::string_view topic, const google::protobuf::Message& event) {
     if (options.events != nullptr) {
@@ -332,6 +340,7 @@ TaskService::TaskService(TaskServiceOptions options) : state_(std::make_unique<S
 }
 
 TaskService::~TaskService() {
+  state_->creates.join();  // a Create still running (its caller gone) ends on its own
   std::map<std::string, std::unique_ptr<Container>> containers;
   {
     std::lock_guard lock(state_->mutex);
@@ -742,7 +751,8 @@ namespace {
 
 // Registers `method`, whose blocking handler runs on the server thread that took the call.
 // Only calls that end on their own go here: each holds a thread (and, briefly, the state
-// lock) for one agent call at most. Wait, which can last as long as the process, does not.
+// lock) for one agent call at most. Wait (as long as the process) and Create (a pull) do
+// not.
 template <class Req, class Resp, class Fn>
 Status add(ttrpc::Server& server, const char* method, Fn fn) {
   return server.registerTyped<Req, Resp>(
@@ -765,8 +775,15 @@ Status addEmpty(ttrpc::Server& server, const char* method, Fn fn) {
 Status TaskService::registerOn(ttrpc::Server& server) {
   COCOON_TRY((add<v2::StateRequest, v2::StateResponse>(
       server, "State", [this](const auto& r) { return state(r); })));
-  COCOON_TRY((add<v2::CreateTaskRequest, v2::CreateTaskResponse>(
-      server, "Create", [this](const auto& r) { return create(r); })));
+  COCOON_TRY((server.registerTyped<v2::CreateTaskRequest, v2::CreateTaskResponse>(
+      kTaskService, "Create",
+      [this](const v2::CreateTaskRequest& r,
+             const ttrpc::Request&) -> asio::awaitable<Result<v2::CreateTaskResponse>> {
+        co_return co_await asio::co_spawn(
+            state_->creates,
+            [this, r]() -> asio::awaitable<Result<v2::CreateTaskResponse>> { co_return create(r); },
+            asio::use_awaitable);
+      })));
   COCOON_TRY((add<v2::StartRequest, v2::StartResponse>(
       server, "Start", [this](const auto& r) { return start(r); })));
   COCOON_TRY((add<v2::DeleteRequest, v2::DeleteResponse>(

@@ -69,6 +69,7 @@ class TaskService {
   // kAborted when the sandbox was stopped (Delete of the pod's sandbox container) during
   // the pull. The sandbox start and the guest pull run without the service's lock:
   // calls about other containers are answered meanwhile. On failure the id is free again.
+  // Registered by registerOn, it runs on the service's own Create threads.
   Result<containerd::task::v2::CreateTaskResponse> create(
       const containerd::task::v2::CreateTaskRequest& request);
   Result<containerd::task::v2::StartResponse> start(
