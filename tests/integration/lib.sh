@@ -30,14 +30,20 @@ wait_for() {
   echo "timed out waiting for /$pattern/ in $file:" >&2; cat "$file" >&2; return 1
 }
 
-# start_kbs: an admin key pair ($work/admin.pem, admin.pub) and cocoon-kbs in development
-# mode (sample evidence accepted) on a free port; sets kbs_url. Extra arguments go to
-# cocoon-kbs.
+# start_kbs [--no-sample] [ARGS...]: an admin key pair ($work/admin.pem, admin.pub) and
+# cocoon-kbs on a free port; sets kbs_url. Development mode (sample evidence accepted)
+# unless --no-sample comes first. Other arguments go to cocoon-kbs.
 start_kbs() {
+  local sample=--allow-sample
+  if [ "${1:-}" = --no-sample ]; then
+    sample=
+    shift
+  fi
   "$cocoon" key generate --type ed25519 --out "$work/admin.pem"
   "$cocoon" key public "$work/admin.pem" > "$work/admin.pub"
+  # shellcheck disable=SC2086  # $sample is one flag or none
   "$kbs_bin" --listen 127.0.0.1:0 --data-dir "$work/kbs" --admin-pubkey "$work/admin.pub" \
-    --allow-sample "$@" > "$work/kbs.log" 2>&1 &
+    $sample "$@" > "$work/kbs.log" 2>&1 &
   pids+=($!)
   kbs_url=$(wait_for "$work/kbs.log" 'listening on http://127\.0\.0\.1:[0-9]+' | sed 's/listening on //')
 }
