@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "proto/agent/health.pb.h"
+
 namespace cocoon::runtime {
 
 Result<std::unique_ptr<AgentClient>> AgentClient::open(const ttrpc::Address& address,
@@ -29,6 +31,32 @@ void AgentClient::close() {
   if (client_) {
     client_->close();
   }
+}
+
+Status AgentClient::confirmAnswering() {
+  Error last{Code::kDeadlineExceeded, "no attempt made"};
+  for (std::chrono::milliseconds timeout{1000}; timeout <= std::chrono::seconds(16); timeout *= 2) {
+    auto answer = client_->callBlocking(
+        "grpc.Health", "Check", grpc::CheckRequest().SerializeAsString(), {.timeout = timeout});
+    if (!answer) {
+      if (answer.error().code != Code::kDeadlineExceeded) {
+        return fail(answer.error().code, "grpc.Health/Check: {}", answer.error().message);
+      }
+      last = std::move(answer).error();
+      continue;
+    }
+    grpc::HealthCheckResponse response;
+    if (!response.ParseFromString(*answer)) {
+      return fail(Code::kInternal, "grpc.Health/Check: undecodable HealthCheckResponse");
+    }
+    if (response.status() != grpc::HealthCheckResponse::SERVING) {
+      return fail(Code::kUnavailable, "grpc.Health/Check: status {} (expected SERVING)",
+                  grpc::HealthCheckResponse::ServingStatus_Name(response.status()));
+    }
+    return okStatus();
+  }
+  return fail(Code::kDeadlineExceeded, "grpc.Health/Check: no answer after 5 tries: {}",
+              last.message);
 }
 
 Result<std::string> AgentClient::callRaw(const char* method, std::string payload,

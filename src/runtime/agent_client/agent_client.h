@@ -58,6 +58,18 @@ class AgentClient {
   Result<std::string> callRaw(const char* method, std::string payload,
                               std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
+  // Makes sure the agent answers on this connection before the first call that matters:
+  // grpc.Health/Check, asked again on the same connection (timeouts 1, 2, 4, 8 and 16 s)
+  // while no answer comes. Why: over virtio-serial the guest learns that a host
+  // connection closed through a control queue that races the data queue, so right after
+  // another host connection (the sandbox's readiness probe) closed, the guest may take
+  // the close for this connection's and drop the answer to its first call. It then
+  // serves the next call on a fresh session. Call it once, after open(), on a connection
+  // to the agent (not to other services).
+  // Errors: the Check's error other than a timeout (kUnavailable, ...); kDeadlineExceeded
+  // after the last timeout; kUnavailable when the agent is not SERVING.
+  Status confirmAnswering();
+
   // Closes the connection: calls in flight and later fail kUnavailable. Idempotent.
   void close();
 

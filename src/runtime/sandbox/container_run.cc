@@ -72,6 +72,7 @@ Result<ContainerRunResult> runContainer(const ttrpc::Address& agent, const Conta
     return std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - began);
   };
   COCOON_ASSIGN_OR_RETURN(std::unique_ptr<AgentClient> session, AgentClient::open(agent));
+  COCOON_TRY(session->confirmAnswering());
   const std::string id = run.container_id.empty() ? randomId() : run.container_id;
   ContainerRunResult result;
   COCOON_TRY(
@@ -121,6 +122,7 @@ Result<ContainerRunResult> runContainer(const ttrpc::Address& agent, const Conta
 
 Status destroySandbox(const ttrpc::Address& agent, std::chrono::milliseconds timeout) {
   COCOON_ASSIGN_OR_RETURN(std::unique_ptr<AgentClient> session, AgentClient::open(agent));
+  COCOON_TRY(session->confirmAnswering());
   COCOON_TRY(session->call<pb::Empty>("DestroySandbox", grpc::DestroySandboxRequest{}, timeout));
   return okStatus();
 }

@@ -167,6 +167,11 @@ struct TaskService::State {
       return fail(agent_client.error().code, "connecting to the agent: {}",
                   agent_client.error().message);
     }
+    // The readiness probe's connection just closed: see confirmAnswering for the race.
+    if (auto answering = (*agent_client)->confirmAnswering(); !answering) {
+      (void)(*started)->stop(std::chrono::seconds(1));
+      return fail(answering.error().code, "the agent after boot: {}", answering.error().message);
+    }
     grpc::CreateSandboxRequest request;
     request.set_hostname(info.hostname.empty() ? spec.id : info.hostname);
     request.set_sandbox_id(info.sandbox_id);
