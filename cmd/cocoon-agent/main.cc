@@ -196,7 +196,16 @@ UniqueFd connectRelaySocket() {
   }
   COCOON_LOG(kInfo, "agent", "relaying {} to {}", port.string(), kRelaySocket);
   UniqueFd session;
-  auto end_session = [&session] {
+  // Counted and logged so that a host call whose answer went missing can be traced to the
+  // session that carried it (see runtime::AgentClient::confirmAnswering).
+  unsigned sessions = 0;
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+  auto end_session = [&](const char* why) {
+    if (session.valid()) {
+      COCOON_LOG(kInfo, "agent", "host session {} ended ({}): {} bytes in, {} out", sessions, why,
+                 bytes_in, bytes_out);
+    }
     session.reset();
     relay_session_open = false;
   };
@@ -210,7 +219,7 @@ UniqueFd connectRelaySocket() {
     if (fds[0].revents != 0) {
       const ssize_t n = ::read(port_fd.get(), buffer.data(), buffer.size());
       if (n == 0) {
-        end_session();
+        end_session("the host closed the port");
         std::this_thread::sleep_for(backoff);
         backoff = std::min(backoff * 2, kMaxBackoff);
         continue;
@@ -220,17 +229,26 @@ UniqueFd connectRelaySocket() {
         if (!session.valid()) {
           session = connectRelaySocket();
           relay_session_open = session.valid();
+          bytes_in = bytes_out = 0;
+          if (session.valid()) {
+            COCOON_LOG(kInfo, "agent", "host session {} started", ++sessions);
+          }
         }
+        bytes_in += static_cast<std::uint64_t>(n);
         if (session.valid() &&
             !writeAll(session.get(), buffer.data(), static_cast<std::size_t>(n))) {
-          end_session();
+          end_session("the agent's socket refused the bytes");
         }
       }
     }
     if (session.valid() && fds[1].revents != 0) {
       const ssize_t n = ::read(session.get(), buffer.data(), buffer.size());
-      if (n <= 0 || !writeAll(port_fd.get(), buffer.data(), static_cast<std::size_t>(n))) {
-        end_session();
+      if (n <= 0) {
+        end_session("the agent closed it");
+      } else if (!writeAll(port_fd.get(), buffer.data(), static_cast<std::size_t>(n))) {
+        end_session("the port refused an answer");
+      } else {
+        bytes_out += static_cast<std::uint64_t>(n);
       }
     }
   }
