@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Issue #8: a guest pull's fit check done separately (its own manifest + config fetch, as
 # the agent did) vs inside the pull. Starts docker-registry on a free loopback port with its
-# access log on, pushes a one-layer busybox image twice (repositories bench/separate and
+# access log on (tests/integration/lib.sh), pushes a one-layer busybox image twice (repositories bench/separate and
 # bench/in-pull, so each mode's requests can be told apart in the log), then runs
 # guest_pull_bench for each mode, alternating the order over COCOON_BENCH_RUNS rounds, and
 # prints the medians and the registry's GET requests per pull for each mode.
@@ -19,49 +19,12 @@ bench=$build/bench/image/guest_pull_bench
 [ -x "$bench" ] || { echo "guest_pull_bench: build it first: cmake --build $build --target guest_pull_bench" >&2; exit 3; }
 
 work=$(mktemp -d)
-registry_pid=""
-cleanup() {
-  set +e
-  if [ -n "$registry_pid" ]; then
-    kill "$registry_pid" 2>/dev/null
-    wait "$registry_pid" 2>/dev/null
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-cat > "$work/registry.yml" <<YML
-version: 0.1
-log:
-  level: info
-  accesslog:
-    disabled: false
-storage:
-  filesystem:
-    rootdirectory: $work/registry
-http:
-  addr: 127.0.0.1:0
-YML
-docker-registry serve "$work/registry.yml" > "$work/registry.log" 2>&1 &
-registry_pid=$!
-for _ in $(seq 100); do
-  host=$(grep -oE 'listening on 127\.0\.0\.1:[0-9]+' "$work/registry.log" | sed 's/listening on //' || true)
-  [ -n "$host" ] && break
-  sleep 0.1
-done
-[ -n "$host" ] || { cat "$work/registry.log" >&2; exit 2; }
-printf '[[registry]]\nlocation = "%s"\ninsecure = true\n' "$host" > "$work/registries.conf"
-
-# A one-layer image with the host's static busybox, as tests/integration/lib.sh makes it.
+# shellcheck source=tests/integration/lib.sh
+source "$top/tests/integration/lib.sh"  # start_registry, make_busybox_image, cleanup on exit
+start_registry 127.0.0.1:0 --access-log
+host=$registry
 layout=$work/layout
-umoci init --layout "$layout"
-umoci new --image "$layout:v1"
-umoci unpack --rootless --image "$layout:v1" "$work/bundle-src" > /dev/null
-mkdir -p "$work/bundle-src/rootfs/bin"
-cp /bin/busybox "$work/bundle-src/rootfs/bin/busybox"
-ln -s busybox "$work/bundle-src/rootfs/bin/sh"
-umoci repack --image "$layout:v1" "$work/bundle-src"
-umoci config --image "$layout:v1" --config.cmd /bin/sh
+make_busybox_image "$layout" v1
 for mode in separate in-pull; do
   skopeo copy --quiet --dest-tls-verify=false "oci:$layout:v1" "docker://$host/bench/$mode:v1"
 done

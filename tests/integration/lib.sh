@@ -48,17 +48,19 @@ start_kbs() {
   kbs_url=$(wait_for "$work/kbs.log" 'listening on http://127\.0\.0\.1:[0-9]+' | sed 's/listening on //')
 }
 
-# start_registry [ADDRESS]: Debian's docker-registry on ADDRESS (default 127.0.0.1:0, a free
-# port) with storage under $work/registry; sets registry (host:port) and writes
-# $work/registries.conf that marks it insecure (plain http).
+# start_registry [ADDRESS] [--access-log]: Debian's docker-registry on ADDRESS (default
+# 127.0.0.1:0, a free port) with storage under $work/registry and its log in
+# $work/registry.log (with a line per request given --access-log); sets registry
+# (host:port) and writes $work/registries.conf that marks it insecure (plain http).
 start_registry() {
-  local address=${1:-127.0.0.1:0}
+  local address=${1:-127.0.0.1:0} access_log_off=true
+  [ "${2:-}" = --access-log ] && access_log_off=false
   cat > "$work/registry.yml" <<YML
 version: 0.1
 log:
   level: info
   accesslog:
-    disabled: true
+    disabled: $access_log_off
 storage:
   filesystem:
     rootdirectory: $work/registry
