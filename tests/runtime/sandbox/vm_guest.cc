@@ -8,8 +8,8 @@
 #include <fmt/format.h>
 
 #include "common/files.h"
-#include "common/subprocess.h"
 #include "common/unique_fd.h"
+#include "support/guest_build.h"
 
 namespace cocoon::runtime::sandbox::test {
 namespace {
@@ -19,21 +19,6 @@ using std::chrono::seconds;
 
 fs::path sourceDir() {
   return COCOON_SOURCE_DIR;
-}
-
-bool guestIsFresh() {
-  std::error_code ec;
-  const auto built = fs::last_write_time(testGuestDir() / "manifest.txt", ec);
-  if (ec) {
-    return false;
-  }
-  for (const fs::path& input : {sourceDir() / "guest/build-guest.sh", sourceDir() / "guest/init.sh",
-                                fs::path(COCOON_AGENT_BINARY)}) {
-    if (fs::last_write_time(input, ec) >= built || ec) {
-      return false;
-    }
-  }
-  return true;
 }
 
 }  // namespace
@@ -49,9 +34,6 @@ std::optional<std::string> buildTestGuest() {
   if (!lock.valid() || ::flock(lock.get(), LOCK_EX) != 0) {
     return "locking " + lock_path.string() + " failed";
   }
-  if (guestIsFresh()) {
-    return std::nullopt;
-  }
   const fs::path agent_toml = fs::path(COCOON_BINARY_DIR) / "runtime-sandbox-agent.toml";
   if (auto s = writeFileAtomic(
           agent_toml,
@@ -61,22 +43,10 @@ std::optional<std::string> buildTestGuest() {
   }
   // The baked policy is permissive so that tests can read container output; init-data can
   // replace it (policy.json).
-  auto result = runSubprocess(
-      {.argv = {(sourceDir() / "guest/build-guest.sh").string(), "--agent", COCOON_AGENT_BINARY,
-                "--with-crun", "--agent-config", agent_toml.string(), "--payload-args",
-                "--permissive-policy", "--out", testGuestDir().string()},
-       .timeout = seconds(300)});
-  if (!result) {
-    return "running build-guest.sh: " + result.error().toString();
-  }
-  if (result->exit_code == 3) {
-    return "SKIP: the Debian archive is unreachable: " + result->stderr_data;
-  }
-  if (result->exit_code != 0) {
-    return "build-guest.sh failed (" + std::to_string(result->exit_code) +
-           "): " + result->stderr_data;
-  }
-  return std::nullopt;
+  return cocoon::test::buildGuestUnlessFresh(
+      sourceDir(), testGuestDir(), {fs::path(COCOON_AGENT_BINARY)},
+      {"--agent", COCOON_AGENT_BINARY, "--with-crun", "--agent-config", agent_toml.string(),
+       "--payload-args", "--permissive-policy"});
 }
 
 config::RuntimeConfig vmTestConfig(std::uint32_t scratch_mib) {

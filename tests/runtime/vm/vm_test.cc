@@ -18,6 +18,7 @@
 #include "common/subprocess.h"
 #include "common/unique_fd.h"
 #include "runtime/vm/internal/tee_helper.h"
+#include "support/guest_build.h"
 
 namespace cocoon::runtime::vm {
 namespace {
@@ -32,32 +33,9 @@ const fs::path kGuestDir = fs::path(COCOON_BINARY_DIR) / "runtime-vm-guest";
 // Builds the test guest once per build tree (rebuilt when the scripts change); the
 // package cache is the default one (~/.cache/cocoon/guest). nullopt + reason: skip.
 std::optional<std::string> buildTestGuest() {
-  const fs::path inputs[] = {kSourceDir / "guest/build-guest.sh", kSourceDir / "guest/init.sh",
-                             kSourceDir / "tests/runtime/vm/test_init.sh"};
-  std::error_code ec;
-  const auto built = fs::last_write_time(kGuestDir / "manifest.txt", ec);
-  bool fresh = !ec;
-  for (const fs::path& input : inputs) {
-    fresh = fresh && fs::last_write_time(input) < built;
-  }
-  if (fresh) {
-    return std::nullopt;
-  }
-  auto result = runSubprocess({.argv = {(kSourceDir / "guest/build-guest.sh").string(), "--init",
-                                        (kSourceDir / "tests/runtime/vm/test_init.sh").string(),
-                                        "--out", kGuestDir.string()},
-                               .timeout = seconds(300)});
-  if (!result) {
-    return "running build-guest.sh: " + result.error().toString();
-  }
-  if (result->exit_code == 3) {
-    return "SKIP: the Debian archive is unreachable: " + result->stderr_data;
-  }
-  if (result->exit_code != 0) {
-    return "build-guest.sh failed (" + std::to_string(result->exit_code) +
-           "): " + result->stderr_data;
-  }
-  return std::nullopt;
+  return test::buildGuestUnlessFresh(
+      kSourceDir, kGuestDir, {kSourceDir / "tests/runtime/vm/test_init.sh"},
+      {"--init", (kSourceDir / "tests/runtime/vm/test_init.sh").string()});
 }
 
 class VmTest : public ::testing::Test {
