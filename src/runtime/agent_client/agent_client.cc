@@ -33,6 +33,18 @@ void AgentClient::close() {
   }
 }
 
+Status checkServingAnswer(const std::string& answer) {
+  grpc::HealthCheckResponse response;
+  if (!response.ParseFromString(answer)) {
+    return fail(Code::kInternal, "grpc.Health/Check: undecodable HealthCheckResponse");
+  }
+  if (response.status() != grpc::HealthCheckResponse::SERVING) {
+    return fail(Code::kUnavailable, "grpc.Health/Check: status {} (expected SERVING)",
+                grpc::HealthCheckResponse::ServingStatus_Name(response.status()));
+  }
+  return okStatus();
+}
+
 Status AgentClient::confirmAnswering() {
   Error last{Code::kDeadlineExceeded, "no attempt made"};
   for (std::chrono::milliseconds timeout{1000}; timeout <= std::chrono::seconds(16); timeout *= 2) {
@@ -45,15 +57,7 @@ Status AgentClient::confirmAnswering() {
       last = std::move(answer).error();
       continue;
     }
-    grpc::HealthCheckResponse response;
-    if (!response.ParseFromString(*answer)) {
-      return fail(Code::kInternal, "grpc.Health/Check: undecodable HealthCheckResponse");
-    }
-    if (response.status() != grpc::HealthCheckResponse::SERVING) {
-      return fail(Code::kUnavailable, "grpc.Health/Check: status {} (expected SERVING)",
-                  grpc::HealthCheckResponse::ServingStatus_Name(response.status()));
-    }
-    return okStatus();
+    return checkServingAnswer(*answer);
   }
   return fail(Code::kDeadlineExceeded, "grpc.Health/Check: no answer after 5 tries: {}",
               last.message);

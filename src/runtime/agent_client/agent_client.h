@@ -84,4 +84,9 @@ class AgentClient {
   std::thread thread_;
 };
 
+// Checks the serialized answer to grpc.Health/Check: OK when it says SERVING.
+// Errors: kInternal "grpc.Health/Check: undecodable HealthCheckResponse"; kUnavailable
+// "grpc.Health/Check: status S (expected SERVING)".
+Status checkServingAnswer(const std::string& answer);
+
 }  // namespace cocoon::runtime

@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "proto/agent/health.pb.h"
+#include "runtime/agent_client/agent_client.h"
 #include "ttrpc/client.h"
 
 namespace cocoon::runtime::sandbox::internal {
@@ -34,15 +35,7 @@ Status checkOnce(asio::io_context& io, const ttrpc::Address& address, millisecon
           "grpc.Health", "Check", request.SerializeAsString(),
           {.timeout = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout)}));
   client->close();
-  grpc::HealthCheckResponse response;
-  if (!response.ParseFromString(answer)) {
-    return fail(Code::kInternal, "grpc.Health/Check: undecodable HealthCheckResponse");
-  }
-  if (response.status() != grpc::HealthCheckResponse::SERVING) {
-    return fail(Code::kUnavailable, "grpc.Health/Check: status {} (expected SERVING)",
-                grpc::HealthCheckResponse::ServingStatus_Name(response.status()));
-  }
-  return okStatus();
+  return checkServingAnswer(answer);
 }
 
 }  // namespace
