@@ -80,7 +80,7 @@ Status parseHypervisor(const toml::table& root, const std::filesystem::path& bas
   COCOON_ASSIGN_OR_RETURN(const toml::table* t,
                           section(root, "hypervisor",
                                   {"path", "machine", "accel", "kernel", "initrd", "kernel_params",
-                                   "memory_mib", "vcpus", "vcpu_type"}));
+                                   "firmware", "memory_mib", "vcpus", "vcpu_type"}));
   COCOON_ASSIGN_OR_RETURN(std::string path, getString(*t, "path", h.path.string()));
   if (path.find('/') != std::string::npos) {
     COCOON_ASSIGN_OR_RETURN(h.path, getPath(*t, "path", h.path, base));
@@ -92,6 +92,7 @@ Status parseHypervisor(const toml::table& root, const std::filesystem::path& bas
   COCOON_ASSIGN_OR_RETURN(h.kernel, getPath(*t, "kernel", h.kernel, base));
   COCOON_ASSIGN_OR_RETURN(h.initrd, getPath(*t, "initrd", h.initrd, base));
   COCOON_ASSIGN_OR_RETURN(h.kernel_params, getString(*t, "kernel_params", h.kernel_params));
+  COCOON_ASSIGN_OR_RETURN(h.firmware, getPath(*t, "firmware", h.firmware, base));
   COCOON_ASSIGN_OR_RETURN(h.memory_mib, getNumber(*t, "memory_mib", h.memory_mib, 64, 1 << 20));
   COCOON_ASSIGN_OR_RETURN(h.vcpus, getNumber(*t, "vcpus", h.vcpus, 1, 255));
   COCOON_ASSIGN_OR_RETURN(h.vcpu_type, getString(*t, "vcpu_type", h.vcpu_type));

@@ -36,7 +36,10 @@ struct HypervisorConfig {
   // Default: P/share/cocoon/, i.e. ../../share/cocoon/ from P/etc/cocoon/config.toml.
   std::filesystem::path kernel;
   std::filesystem::path initrd;
-  std::string kernel_params;        // appended to the launcher's own command line
+  std::string kernel_params;  // appended to the launcher's own command line
+  // q35's firmware unless the TEE brings its own (vm::kDefaultQ35Firmware says why qboot);
+  // empty: QEMU's default, SeaBIOS (not with vtpm).
+  std::filesystem::path firmware = "/usr/share/qemu/qboot.rom";
   std::uint32_t memory_mib = 2048;  // Kata's confidential default
   std::uint32_t vcpus = 1;
   std::string vcpu_type = "EPYC-v4";  // QEMU -cpu model for SEV/SNP guests (measured)

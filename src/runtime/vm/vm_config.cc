@@ -6,6 +6,8 @@
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
 
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "common/unique_fd.h"
@@ -137,9 +139,19 @@ Result<std::vector<std::string>> qemuCommandLine(const VmConfig& config, Accel a
   for (const std::string& parameter : config.tee.kernel_parameters) {
     cmdline += " " + parameter;
   }
-  if (tee_kind == tee::TeeKind::kVtpm && cmdline.find("tpm_tis.force=") == std::string::npos) {
-    // A PVH boot (vmlinux) leaves the TPM out of the ACPI tables the kernel sees, so the
-    // tpm_tis driver must probe its fixed address (ENVIRONMENT.md, "Virtual machines").
+  std::optional<std::filesystem::path> firmware = config.tee.firmware;
+  if (!firmware && !microvm && !config.firmware.empty()) {
+    firmware = config.firmware;
+  }
+  if (tee_kind == tee::TeeKind::kVtpm && !microvm && !firmware) {
+    return fail(Code::kInvalidArgument,
+                "vtpm on q35 needs a firmware that keeps the ACPI tables clear of the initrd "
+                "(hypervisor firmware, default {}); with SeaBIOS the initrd overwrites them",
+                kDefaultQ35Firmware);
+  }
+  if (tee_kind == tee::TeeKind::kVtpm && microvm &&
+      cmdline.find("tpm_tis.force=") == std::string::npos) {
+    // microvm's ACPI tables describe no TPM: the tpm_tis driver must probe its fixed address.
     cmdline += " tpm_tis.force=1";
   }
   if (microvm && accel == Accel::kTcg) {
@@ -170,8 +182,8 @@ Result<std::vector<std::string>> qemuCommandLine(const VmConfig& config, Accel a
       "-append",
       cmdline,
   };
-  if (config.tee.firmware) {
-    args.insert(args.end(), {"-bios", config.tee.firmware->string()});
+  if (firmware) {
+    args.insert(args.end(), {"-bios", firmware->string()});
   }
   args.insert(
       args.end(),

@@ -49,6 +49,15 @@ inline constexpr std::string_view kAgentPortId = "agent-port";
 inline constexpr int kQmpFd = 3;
 inline constexpr int kConsoleFd = 4;
 
+// The firmware q35 boots the kernel with unless the TEE brings its own (OVMF builds for
+// SEV/SNP/TDX): qboot, from Debian's qemu-system-data. It lays QEMU's ACPI tables out
+// below 1 MiB. SeaBIOS, QEMU's default, puts them at the top of low RAM together with a
+// TPM's 64 KiB event log (196 KiB with tpm-tis), while QEMU loads the initrd to end
+// 160 KiB below that top: the initrd then overwrites the RSDT, and the kernel either runs
+// without ACPI or, when the initrd's last bytes look like table pointers, hangs in
+// acpi_early_init (docs/guest.md, "Firmware"). qboot also starts the kernel sooner.
+inline constexpr std::string_view kDefaultQ35Firmware = "/usr/share/qemu/qboot.rom";
+
 struct VmConfig {
   // Looked up in PATH when it has no '/'.
   std::string qemu_binary = "qemu-system-x86_64";
@@ -59,9 +68,12 @@ struct VmConfig {
   // Built by guest/build-guest.sh: the uncompressed vmlinux boots fastest under TCG.
   std::filesystem::path kernel;
   std::filesystem::path initrd;
-  // Kernel command line; the TEE's kernel_parameters, tpm_tis.force=1 for kVtpm (unless
-  // given) and, for microvm under TCG, tsc_early_khz=2000000 are appended. panic=-1 with QEMU's
-  // -no-reboot ends the VM on a panic.
+  // q35's firmware (-bios) when the TEE names none; empty: QEMU's default (SeaBIOS), which
+  // cannot host a TPM (see kDefaultQ35Firmware). microvm always boots QEMU's own.
+  std::filesystem::path firmware{kDefaultQ35Firmware};
+  // Kernel command line; the TEE's kernel_parameters, tpm_tis.force=1 for kVtpm on microvm
+  // (unless given) and, for microvm under TCG, tsc_early_khz=2000000 are appended. panic=-1 with
+  // QEMU's -no-reboot ends the VM on a panic.
   std::string kernel_cmdline = "console=ttyS0 panic=-1 quiet";
   // Per-VM directory (created by launch, removed by shutdown) holding QEMU's pid file,
   // its stderr (qemu.log), the scratch disk and, by default, the agent socket.
@@ -120,8 +132,8 @@ bool kvmUsable();
 // Deterministic: the same inputs give the same argv.
 // Errors: kInvalidArgument when accel is kAuto, memory_mib is 0, vcpus is 0 or above
 // 255, kernel, initrd or run_dir is empty, the agent socket path exceeds 107 bytes, a
-// guest forward has a zero port or an address with ',', ' ' or '-', or microvm is combined with a
-// TEE other than kNone or kVtpm.
+// guest forward has a zero port or an address with ',', ' ' or '-', microvm is combined with a
+// TEE other than kNone or kVtpm, or kVtpm on q35 has neither a TEE firmware nor `firmware`.
 Result<std::vector<std::string>> qemuCommandLine(const VmConfig& config, Accel accel);
 
 }  // namespace cocoon::runtime::vm

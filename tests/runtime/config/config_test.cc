@@ -19,6 +19,7 @@ accel = "tcg"
 kernel = "guest/vmlinux"
 initrd = "/boot/initrd.img"
 kernel_params = "loglevel=7"
+firmware = "fw/qboot.rom"
 memory_mib = 4096
 vcpus = 4
 vcpu_type = "EPYC-Genoa"
@@ -97,6 +98,7 @@ TEST(RuntimeConfig, ReadsEveryKeyAndResolvesRelativePaths) {
   EXPECT_EQ(c->hypervisor.kernel, "/etc/cocoon/guest/vmlinux");
   EXPECT_EQ(c->hypervisor.initrd, "/boot/initrd.img");
   EXPECT_EQ(c->hypervisor.kernel_params, "loglevel=7");
+  EXPECT_EQ(c->hypervisor.firmware, "/etc/cocoon/fw/qboot.rom");
   EXPECT_EQ(c->hypervisor.memory_mib, 4096U);
   EXPECT_EQ(c->hypervisor.vcpus, 4U);
   EXPECT_EQ(c->hypervisor.vcpu_type, "EPYC-Genoa");

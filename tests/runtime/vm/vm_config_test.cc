@@ -58,8 +58,18 @@ Args concat(Args head, const Args& tail) {
   return head;
 }
 
-TEST(QemuCommandLine, Q35TcgDefaults) {
+TEST(QemuCommandLine, Q35TcgDefaultsBootQboot) {
   auto args = qemuCommandLine(baseConfig(), Accel::kTcg);
+  ASSERT_TRUE(args) << args.error().toString();
+  const Args head = headArgs("q35,accel=tcg", "max", "1", "512M", "console=ttyS0 panic=-1 quiet");
+  EXPECT_EQ(*args,
+            concat(concat(head, {"-bios", "/usr/share/qemu/qboot.rom"}), channelArgs("pci")));
+}
+
+TEST(QemuCommandLine, Q35WithoutFirmwareLeavesQemusDefault) {
+  VmConfig config = baseConfig();
+  config.firmware.clear();
+  auto args = qemuCommandLine(config, Accel::kTcg);
   ASSERT_TRUE(args) << args.error().toString();
   const Args head = headArgs("q35,accel=tcg", "max", "1", "512M", "console=ttyS0 panic=-1 quiet");
   EXPECT_EQ(*args, concat(head, channelArgs("pci")));
@@ -152,14 +162,37 @@ TEST(QemuCommandLine, AddsScratchDiskNetworkAndTeeInOrder) {
   EXPECT_EQ(*args, expected);
 }
 
-TEST(QemuCommandLine, VtpmForcesTpmTisProbeUnlessGiven) {
+TEST(QemuCommandLine, VtpmOnQ35FindsTheTpmThroughAcpi) {
   VmConfig config = baseConfig();
   config.tee.kind = tee::TeeKind::kVtpm;
   auto args = qemuCommandLine(config, Accel::kTcg);
   ASSERT_TRUE(args) << args.error().toString();
+  EXPECT_EQ((*args)[18], "console=ttyS0 panic=-1 quiet");
+  EXPECT_EQ((*args)[19], "-bios");
+  EXPECT_EQ((*args)[20], "/usr/share/qemu/qboot.rom");
+}
+
+TEST(QemuCommandLine, RejectsVtpmOnQ35WithSeabios) {
+  VmConfig config = baseConfig();
+  config.tee.kind = tee::TeeKind::kVtpm;
+  config.firmware.clear();
+  auto args = qemuCommandLine(config, Accel::kTcg);
+  ASSERT_FALSE(args);
+  EXPECT_EQ(args.error().code, Code::kInvalidArgument);
+  EXPECT_NE(args.error().message.find("with SeaBIOS the initrd overwrites them"), std::string::npos)
+      << args.error().message;
+}
+
+TEST(QemuCommandLine, VtpmOnMicrovmForcesTpmTisProbeUnlessGiven) {
+  VmConfig config = baseConfig();
+  config.machine = Machine::kMicrovm;
+  config.tee.kind = tee::TeeKind::kVtpm;
+  auto args = qemuCommandLine(config, Accel::kKvm);
+  ASSERT_TRUE(args) << args.error().toString();
   EXPECT_EQ((*args)[18], "console=ttyS0 panic=-1 quiet tpm_tis.force=1");
+  EXPECT_EQ((*args)[19], "-pidfile");  // microvm keeps QEMU's own firmware
   config.kernel_cmdline = "console=ttyS0 tpm_tis.force=0";
-  args = qemuCommandLine(config, Accel::kTcg);
+  args = qemuCommandLine(config, Accel::kKvm);
   ASSERT_TRUE(args) << args.error().toString();
   EXPECT_EQ((*args)[18], "console=ttyS0 tpm_tis.force=0");
 }

@@ -95,6 +95,7 @@ Result<vm::VmConfig> vmConfig(const config::RuntimeConfig& config, const Sandbox
   v.vcpus = config.hypervisor.vcpus;
   v.kernel = config.hypervisor.kernel;
   v.initrd = config.hypervisor.initrd;
+  v.firmware = config.hypervisor.firmware;
   if (!config.hypervisor.kernel_params.empty()) {
     v.kernel_cmdline += " " + config.hypervisor.kernel_params;
   }
