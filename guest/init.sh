@@ -28,10 +28,12 @@ mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=0755 tmpfs /run
 mount -t tmpfs tmpfs /tmp
 
-release=$(uname -r)
-while read -r module; do
-  insmod "/lib/modules/$release/$module" || echo "cocoon-init: insmod $module failed" >&2
-done </lib/modules/cocoon.load
+# One modprobe loads them all, in cocoon.load's order (dependencies first, from the
+# modules.dep build-guest.sh made): an insmod per module cost a fork and an exec of
+# busybox each, about 20 ms apiece under TCG.
+# shellcheck disable=SC2046 # one argument per module name is wanted
+modprobe -a $(sed 's|.*/||; s|\.ko.*||' /lib/modules/cocoon.load) ||
+  echo "cocoon-init: modprobe of $(tr '\n' ' ' </lib/modules/cocoon.load) failed" >&2
 
 # Ports appear once the host's control messages have been processed (a workqueue), so
 # a port the host declared may show up shortly after virtio_console has loaded.

@@ -20,7 +20,7 @@ cmake --build "$build" -j2 --target vm_boot_bench cocoon-agent >/dev/null
 out="$build/bench-vm"
 echo "vm bench: building the guests in $out" >&2
 guest/build-guest.sh --bare --init bench/vm/bare_init.sh --modules "virtio_pci virtio_console" \
-  --out "$out/bare" >/dev/null
+  --late-modules "" --out "$out/bare" >/dev/null
 guest/build-guest.sh --init tests/runtime/vm/test_init.sh --out "$out/guest" >/dev/null
 guest/build-guest.sh --agent "$build/cmd/cocoon-agent" --with-crun --out "$out/agent" >/dev/null
 echo "vm bench: $runs interleaved boots of each (TCG), load $(cut -d' ' -f1-3 /proc/loadavg)" >&2

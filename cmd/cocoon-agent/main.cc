@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -101,6 +102,10 @@ Result<agent::policy::AgentPolicy> loadPolicy(const Flags& flags) {
   }
   return agent::policy::parseAgentPolicy(agent::policy::confidentialDefaultPolicyText());
 }
+
+// As PID 1, the modules only containers and the store need, by path (guest/build-guest.sh);
+// guest/init.sh loaded those the agent needs to serve.
+constexpr char kStoreModules[] = "/etc/cocoon/modules";
 
 // As PID 1 without --listen, the server listens here and relayPort() joins the
 // virtio-serial port to it.
@@ -272,7 +277,6 @@ int run(const Flags& flags, std::chrono::steady_clock::time_point started, bool 
   }
   if (pid1) {
     logSteps(agent::mountGuestFilesystems());
-    logSteps(agent::loadKernelModules("/etc/cocoon/modules"));
   }
   agent::AgentConfig config;
   if (flags.config_file) {
@@ -289,13 +293,24 @@ int run(const Flags& flags, std::chrono::steady_clock::time_point started, bool 
   if (flags.state_dir) {
     config.state_dir = *flags.state_dir;
   }
+  std::shared_future<void> store_ready;
   if (pid1) {
-    const auto store = agent::storage::setupGuestStore(config.state_dir);
-    if (store.status) {
-      COCOON_LOG(kInfo, "agent", "{}", store.summary);
-    } else {
-      COCOON_LOG(kError, "agent", "{}; guest pulls are refused", store.summary);
-    }
+    // The store's modules (ext4, device-mapper, ...) and the store itself take a second or
+    // more under TCG and only CreateContainer needs them: the agent serves meanwhile, and
+    // CreateContainer waits (AgentServiceOptions::store_ready). The thread ends with the
+    // guest: PID 1 never exits, it resets the VM.
+    std::promise<void> done;
+    store_ready = done.get_future().share();
+    std::thread([state_dir = config.state_dir, done = std::move(done)]() mutable {
+      logSteps(agent::loadKernelModules(kStoreModules));
+      const auto store = agent::storage::setupGuestStore(state_dir);
+      if (store.status) {
+        COCOON_LOG(kInfo, "agent", "{}", store.summary);
+      } else {
+        COCOON_LOG(kError, "agent", "{}; guest pulls are refused", store.summary);
+      }
+      done.set_value();
+    }).detach();
   }
   // The owner's init-data overrides the image's settings and policy; when present but
   // unusable, every request is refused with the reason (fail closed).
@@ -352,6 +367,7 @@ int run(const Flags& flags, std::chrono::steady_clock::time_point started, bool 
   options.version = COCOON_VERSION;
   options.init_daemon = pid1;
   options.refusal = init_data.refusal.value_or("");
+  options.store_ready = store_ready;
   options.on_destroy_sandbox = [&latch] { latch.set(Stop::kDestroySandbox); };
   const std::string policy_id = policy->id();
   auto service = agent::AgentService::create(**supervisor, std::move(*policy), std::move(options));

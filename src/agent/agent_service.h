@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 
@@ -51,6 +52,10 @@ struct AgentServiceOptions {
   // <refusal>" (and logged) whatever the policy says. grpc.Health still answers, so the
   // host reaches the agent and shows this reason instead of a boot timeout.
   std::string refusal;
+  // Valid while PID 1 sets up the encrypted store in the background (its outcome is then
+  // in state_dir: storage::checkStoreUsable): CreateContainer waits for it, on the blocking
+  // pool, before it touches the bundle or pulls. Every other request is served meanwhile.
+  std::shared_future<void> store_ready;
 };
 
 // Handlers run concurrently on the ttrpc server's threads; the service is thread-safe.

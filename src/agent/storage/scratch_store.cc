@@ -199,6 +199,47 @@ Status zeroAreas(const fs::path& device,
   return okStatus();
 }
 
+// Binds <disk>/<dir> onto <state_dir>/<dir> for each of kDiskBackedDirs; on failure the
+// binds made so far are undone.
+Status bindDiskBackedDirs(const fs::path& state_dir, const fs::path& disk) {
+  std::vector<fs::path> bound;
+  auto undo = [&bound] {
+    for (const fs::path& target : bound) {
+      ::umount2(target.c_str(), MNT_DETACH);
+    }
+  };
+  for (std::string_view name : kDiskBackedDirs) {
+    const fs::path source = disk / name;
+    const fs::path target = state_dir / name;
+    Status made = createDirectories(source);
+    if (made) {
+      made = createDirectories(target);
+    }
+    std::error_code ec;
+    if (made && !fs::is_empty(target, ec)) {
+      made = fail(Code::kFailedPrecondition,
+                  "{} already holds files, which the encrypted store would hide", target.string());
+    }
+    if (made && ::mount(source.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+      made =
+          fail(errnoError(errno, fmt::format("bind {} on {}", source.string(), target.string())));
+    }
+    if (!made) {
+      undo();
+      return made;
+    }
+    bound.push_back(target);
+  }
+  return okStatus();
+}
+
+// Unmounts a store setupScratchStore made and removes its mapping (best effort: this runs
+// on a failure path that reports the first error).
+void removeScratchStore(const ScratchStoreOptions& options) {
+  ::umount2(options.mount_point.c_str(), MNT_DETACH);
+  crypt_deactivate(nullptr, options.mapping.c_str());
+}
+
 }  // namespace
 
 Result<fs::path> findDiskBySerial(std::string_view serial, const fs::path& sys_block,
@@ -318,18 +359,26 @@ GuestStoreOutcome setupGuestStore(const fs::path& state_dir, const fs::path& sys
                               disk.error().message);
     return out;
   }
-  auto info = setupScratchStore({.device = *disk, .mount_point = state_dir});
-  if (!info) {
-    out.status = fail(std::move(info).error());
+  const ScratchStoreOptions options{.device = *disk, .mount_point = state_dir / kDiskMountDir};
+  auto failed = [&](Error error) {
+    out.status = fail(std::move(error));
     out.summary = fmt::format("encrypted store on {} failed: {}", disk->string(),
                               out.status.error().toString());
     if (auto recorded = recordStoreFailure(state_dir, out.status.error()); !recorded) {
       out.summary += "; recording it failed too: " + recorded.error().toString();
     }
     return out;
+  };
+  auto info = setupScratchStore(options);
+  if (!info) {
+    return failed(std::move(info).error());
+  }
+  if (Status bound = bindDiskBackedDirs(state_dir, options.mount_point); !bound) {
+    removeScratchStore(options);
+    return failed(std::move(bound).error());
   }
   out.encrypted = true;
-  out.summary = info->describe(state_dir);
+  out.summary = info->describe(options.mount_point);
   return out;
 }
 

@@ -8,6 +8,7 @@
 // sysfs belongs to the guest kernel.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -83,17 +84,29 @@ Status recordStoreFailure(const std::filesystem::path& state_dir, const Error& e
 // image store could not be set up: <reason>".
 Status checkStoreUsable(const std::filesystem::path& state_dir);
 
+// Where PID 1 mounts the encrypted file system, under state_dir.
+inline constexpr std::string_view kDiskMountDir = "disk";
+// The state_dir subdirectories that hold image and container data and so live on the
+// encrypted disk: the layer store (agent/guest_pull.cc) and the bundles, with the
+// containers' writable layers (agent/agent_service.cc). The rest of state_dir (the OCI
+// runtime's state, settings files) stays on the tmpfs, so the agent can use it before the
+// store is ready.
+inline constexpr std::array<std::string_view, 2> kDiskBackedDirs = {"store", "containers"};
+
 // How PID 1 set up the store, for its log.
 struct GuestStoreOutcome {
-  bool encrypted = false;  // the scratch disk store is mounted on state_dir
+  bool encrypted = false;  // the scratch disk holds state_dir's kDiskBackedDirs
   std::string summary;     // describe()'s line, or why the store is the tmpfs
   Status status;           // a failure also recorded with recordStoreFailure
 };
 
-// PID 1's store: the disk with serial "scratch" set up by setupScratchStore and mounted on
-// `state_dir`. Without such a disk, the store stays on the tmpfs (status OK, encrypted
+// PID 1's store: the disk with serial "scratch" set up by setupScratchStore, mounted on
+// <state_dir>/disk, with <state_dir>/<dir> bind-mounted from <state_dir>/disk/<dir> for
+// each of kDiskBackedDirs. A bind target that already holds files is a failure (they would
+// be hidden). Without such a disk, the store stays on the tmpfs (status OK, encrypted
 // false). Any failure is recorded in state_dir (so pulls refuse with the reason) and
-// returned; it never falls back to an unencrypted disk.
+// returned, with the disk unmounted and its mapping removed; it never falls back to an
+// unencrypted disk.
 GuestStoreOutcome setupGuestStore(const std::filesystem::path& state_dir,
                                   const std::filesystem::path& sys_block = "/sys/block");
 

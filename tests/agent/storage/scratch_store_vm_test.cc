@@ -2,6 +2,8 @@
 // The encrypted image store in a real guest (QEMU TCG): the agent formats the scratch disk
 // with dm-crypt + dm-integrity, pulls busybox onto it and runs a container that writes a
 // marker; the host's scratch file holds neither the marker nor the image's bytes in clear.
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -54,7 +56,8 @@ TEST(ScratchStoreVm, ImageAndContainerDataReachTheHostOnlyEncrypted) {
   runtime::sandbox::ContainerRun run{
       .image = guest_image.image,
       .command = {"sh", "-c",
-                  "m=COCOON; echo ${m}-SCRATCH-MARKER-$((6*7)) >/marker; sync; cat /marker; "
+                  "m=COCOON; echo ${m}-SCRATCH-MARKER-$((6*7)) >/marker; "
+                  "head -c 16777216 /dev/urandom >/filler; sync; cat /marker; "
                   "busybox --help | head -n 1"},
       .container_id = "marker",
       .on_stdout = [&](std::string_view d) {
@@ -93,6 +96,14 @@ TEST(ScratchStoreVm, ImageAndContainerDataReachTheHostOnlyEncrypted) {
   EXPECT_FALSE(fileContains(scratch, "COCOON-SCRATCH-MARKER-42"));
   EXPECT_FALSE(fileContains(scratch, version));
   EXPECT_FALSE(fileContains(scratch, "test/busybox"));
+  // (d) the container's writes went to that disk, not to the guest's memory: the sparse
+  // file holds the 16 MiB filler (setting up the store writes about 3 MiB).
+  struct stat st {};
+  ASSERT_EQ(::stat(scratch.c_str(), &st), 0);
+  const auto allocated = static_cast<std::uint64_t>(st.st_blocks) * 512;
+  std::printf("scratch.img: %llu MiB allocated\n",
+              static_cast<unsigned long long>(allocated >> 20));
+  EXPECT_GE(allocated, std::uint64_t{16} << 20);
 
   ASSERT_TRUE(runtime::sandbox::destroySandbox((*sandbox)->agentAddress(), seconds(10)));
   ASSERT_TRUE((*sandbox)->stop(seconds(20)));
