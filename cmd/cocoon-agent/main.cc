@@ -8,6 +8,7 @@
 // PID 1 it never exits: it powers the guest off instead.
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/reboot.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -301,7 +302,15 @@ int run(const Flags& flags, std::chrono::steady_clock::time_point started, bool 
     // guest: PID 1 never exits, it resets the VM.
     std::promise<void> done;
     store_ready = done.get_future().share();
-    std::thread([state_dir = config.state_dir, done = std::move(done)]() mutable {
+    std::thread([state_dir = config.state_dir, runtime = config.oci_runtime,
+                 done = std::move(done)]() mutable {
+      // SCHED_IDLE: the guest has one vCPU by default, and the rest of the agent's start
+      // and the host's first requests should not share it with this thread (Linux applies
+      // the policy to the calling thread; mke2fs inherits it).
+      const sched_param idle{};
+      if (::sched_setscheduler(0, SCHED_IDLE, &idle) != 0) {
+        COCOON_LOG(kWarn, "agent", "store thread: SCHED_IDLE: {}", std::strerror(errno));
+      }
       logSteps(agent::loadKernelModules(kStoreModules));
       const auto store = agent::storage::setupGuestStore(state_dir);
       if (store.status) {
@@ -310,6 +319,12 @@ int run(const Flags& flags, std::chrono::steady_clock::time_point started, bool 
         COCOON_LOG(kError, "agent", "{}; guest pulls are refused", store.summary);
       }
       done.set_value();
+      // The probe Supervisor::create skips as PID 1, for the console.
+      if (auto version = agent::container::probeRuntime(runtime, std::chrono::seconds(30))) {
+        COCOON_LOG(kInfo, "agent", "OCI runtime {}: {}", runtime.string(), *version);
+      } else {
+        COCOON_LOG(kError, "agent", "{}; containers will fail", version.error().toString());
+      }
     }).detach();
   }
   // The owner's init-data overrides the image's settings and policy; when present but
@@ -355,9 +370,10 @@ int run(const Flags& flags, std::chrono::steady_clock::time_point started, bool 
     return status;
   };
 
-  auto supervisor = agent::container::Supervisor::create(
-      io.get_executor(),
-      {.runtime_binary = config.oci_runtime, .state_dir = config.state_dir / "runtime"});
+  auto supervisor = agent::container::Supervisor::create(io.get_executor(),
+                                                         {.runtime_binary = config.oci_runtime,
+                                                          .state_dir = config.state_dir / "runtime",
+                                                          .probe_runtime = !pid1});
   if (!supervisor) {
     COCOON_LOG(kError, "agent", "OCI runtime: {}", supervisor.error().toString());
     return finish(kExitRuntime);

@@ -758,6 +758,24 @@ class SupervisorImpl final : public Supervisor {
 
 }  // namespace
 
+Result<std::string> probeRuntime(const std::filesystem::path& binary,
+                                 std::chrono::milliseconds timeout) {
+  std::error_code ec;
+  if (!std::filesystem::exists(binary, ec)) {
+    return fail(Code::kNotFound, "OCI runtime binary {} does not exist", binary.string());
+  }
+  SubprocessOptions version;
+  version.argv = {binary.string(), "--version"};
+  version.timeout = timeout;
+  auto ran = runSubprocess(version);
+  if (!ran || ran->exit_code != 0) {
+    return fail(
+        Code::kUnavailable, "OCI runtime {} does not run: {}", binary.string(),
+        ran ? fmt::format("`--version` exited with {}", ran->exit_code) : ran.error().toString());
+  }
+  return ran->stdout_data.substr(0, ran->stdout_data.find('\n'));
+}
+
 Result<std::unique_ptr<Supervisor>> Supervisor::create(asio::any_io_executor executor,
                                                        SupervisorOptions options) {
   std::error_code ec;
@@ -765,14 +783,8 @@ Result<std::unique_ptr<Supervisor>> Supervisor::create(asio::any_io_executor exe
     return fail(Code::kNotFound, "OCI runtime binary {} does not exist",
                 options.runtime_binary.string());
   }
-  SubprocessOptions version;
-  version.argv = {options.runtime_binary.string(), "--version"};
-  version.timeout = options.runtime_timeout;
-  auto ran = runSubprocess(version);
-  if (!ran || ran->exit_code != 0) {
-    return fail(
-        Code::kUnavailable, "OCI runtime {} does not run: {}", options.runtime_binary.string(),
-        ran ? fmt::format("`--version` exited with {}", ran->exit_code) : ran.error().toString());
+  if (options.probe_runtime) {
+    COCOON_TRY(probeRuntime(options.runtime_binary, options.runtime_timeout));
   }
   for (const char* sub : {"runtime", "containers", "console"}) {
     COCOON_TRY(createDirectories(options.state_dir / sub));

@@ -38,7 +38,17 @@ struct SupervisorOptions {
   std::size_t max_buffered_output = 1u << 20;
   // Longest a runtime binary invocation may take before it is killed (kDeadlineExceeded).
   std::chrono::milliseconds runtime_timeout = std::chrono::seconds(30);
+  // Whether create() runs probeRuntime. The guest's PID 1 leaves it to its background
+  // thread: its image carries the runtime with its libraries, the probe took 165 ms of
+  // boot under TCG, and a runtime that does not run fails the first container anyway.
+  bool probe_runtime = true;
 };
+
+// Runs `<binary> --version` (at most `timeout`) and returns its first line.
+// Errors: kNotFound (no such file), kUnavailable "OCI runtime B does not run: ..." when it
+// cannot be started or exits non-zero.
+Result<std::string> probeRuntime(const std::filesystem::path& binary,
+                                 std::chrono::milliseconds timeout);
 
 // A container to create: `bundle` holds the final config.json (runtime spec, already
 // merged and checked by the agent) and the rootfs it names.
@@ -101,7 +111,8 @@ using ExitStatus = std::int32_t;
 // containers keep running untracked (their stdio is closed once the executor runs down).
 class Supervisor {
  public:
-  // Checks the runtime binary (runs `<runtime> --version`), creates the state dirs
+  // Checks the runtime binary (it exists; probeRuntime unless options.probe_runtime is
+  // false), creates the state dirs
   // (state_dir/runtime, /containers, /console) and starts the reaper on `executor`.
   // Process-wide effects: makes this process a child subreaper (PR_SET_CHILD_SUBREAPER),
   // and sets SIGPIPE to ignored if it was at its default, so that a write to a stdin the

@@ -164,6 +164,20 @@ TEST_F(SupervisorTest, CreateChecksTheRuntimeBinary) {
               "OCI runtime binary");
   options.runtime_binary = "/bin/false";
   expectError(Supervisor::create(io_.get_executor(), options), Code::kUnavailable, "does not run");
+  // The guest's PID 1 leaves the probe to later (probeRuntime on its store thread).
+  options.probe_runtime = false;
+  EXPECT_TRUE(Supervisor::create(io_.get_executor(), options));
+}
+
+TEST(ProbeRuntime, GivesTheFirstLineOfVersionOrWhyItDoesNotRun) {
+  auto version = probeRuntime("/usr/sbin/runc", std::chrono::seconds(10));
+  ASSERT_TRUE(version) << version.error().toString();
+  EXPECT_EQ(version->rfind("runc version ", 0), 0U) << *version;
+  EXPECT_EQ(version->find('\n'), std::string::npos);
+  expectError(probeRuntime("/bin/false", std::chrono::seconds(10)), Code::kUnavailable,
+              "OCI runtime /bin/false does not run: `--version` exited with 1");
+  expectError(probeRuntime("/no/such/runtime", std::chrono::seconds(10)), Code::kNotFound,
+              "OCI runtime binary /no/such/runtime does not exist");
 }
 
 TEST_F(SupervisorTest, TwentyContainersLeaveNoZombieAndNoState) {
