@@ -40,6 +40,7 @@
 #include "agent/agent_service.h"
 #include "agent/config.h"
 #include "agent/guest_init.h"
+#include "agent/guest_memory.h"
 #include "agent/initdata.h"
 #include "agent/storage/scratch_store.h"
 #include "common/files.h"
@@ -420,6 +421,9 @@ int run(const Flags& flags, std::chrono::steady_clock::time_point started, bool 
   }
   COCOON_LOG(kInfo, "agent", "cocoon-agent ready in {}.{:03} ms on {} (policy {}{})",
              ready_us / 1000, ready_us % 1000, where, policy_id, pid1 ? ", PID 1" : "");
+  if (auto memory = agent::readGuestMemory()) {
+    COCOON_LOG(kInfo, "agent", "memory when ready: {}", memory->describe());
+  }
 
   const Stop why = latch.wait();
   COCOON_LOG(kInfo, "agent", "stopping ({})", why == Stop::kSignal ? "signal" : "DestroySandbox");

@@ -14,6 +14,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "agent/guest_memory.h"
 #include "agent/guest_pull.h"
 #include "agent/oci_spec.h"
 #include "attest/cdh/data_hub.h"
@@ -267,13 +268,15 @@ struct AgentService::Impl {
     // The timeline the shim and the demo report: the pull includes the data hub's
     // attestation and key fetches.
     // The pull's figure includes the wait for the store (PID 1 sets it up while serving).
+    // The memory figures are bench/runtime's "memory used by the agent and the image".
+    auto memory = readGuestMemory();
     COCOON_LOG(kInfo, "agent",
-               "container {} created from {}: pull {} ms, create {} ms (store wait {} ms)", id,
+               "container {} created from {}: pull {} ms, create {} ms (store wait {} ms); {}", id,
                pull.image, pulled.count(),
                std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::steady_clock::now() - began - pulled)
                    .count(),
-               store_wait.count());
+               store_wait.count(), memory ? memory->describe() : memory.error().toString());
     co_return okStatus();
   }
 
