@@ -13,9 +13,10 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-build=${COCOON_BENCH_BUILD_DIR:-$top/build/release}
 runs=${COCOON_BENCH_RUNS:-3}
 cd "$top"
+# Absolute: the runtime config written below names the guest by this path.
+build=$(realpath -m "${COCOON_BENCH_BUILD_DIR:-$top/build/release}")
 cocoon=$build/cmd/cocoon
 kbs_bin=$build/cmd/cocoon-kbs
 work=$(mktemp -d)
@@ -66,6 +67,12 @@ ctr_ image pull --plain-http "$registry/bench/busybox:v1" > /dev/null
 mkdir -p "$work/empty"
 
 cocoon_ms=() runc_ms=() boot_ms=() ready_ms=() pull_ms=()
+rss_ready=() inuse_ready=() rss_created=() inuse_created=()
+# mib_after TEXT LINE_PATTERN FIELD: the MiB figure after FIELD ("agent Rss", "guest in use")
+# on the console line matching LINE_PATTERN (the agent's guest-memory log).
+mib_after() {
+  grep -E "$2" <<<"$1" | head -n 1 | grep -oE "$3 [0-9.]+" | grep -oE '[0-9.]+$'
+}
 for i in $(seq 1 "$runs"); do
   progress "round $i/$runs"
   t0=$(now_ms)
@@ -78,6 +85,11 @@ for i in $(seq 1 "$runs"); do
   ready_ms+=("$(grep -oE "sandbox cocoon-$i ready: vm [0-9]+ ms, agent [0-9]+" "$work/containerd.log" | grep -oE '[0-9]+$')")
   console=/run/cocoon/sandboxes/cocoon-$i.console.log
   pull_ms+=("$(grep -oE "container cocoon-$i created from .*: pull [0-9]+" "$console" | grep -oE '[0-9]+$')")
+  log=$(cat "$console")
+  rss_ready+=("$(mib_after "$log" "memory when ready" "agent Rss")")
+  inuse_ready+=("$(mib_after "$log" "memory when ready" "guest in use")")
+  rss_created+=("$(mib_after "$log" "container cocoon-$i created" "agent Rss")")
+  inuse_created+=("$(mib_after "$log" "container cocoon-$i created" "guest in use")")
   rm -f "$console"
   t0=$(now_ms)
   out=$(ctr_ run --rm "$registry/bench/busybox:v1" "runc-$i" echo hi) ||
@@ -94,3 +106,9 @@ printf '  cocoon (VM, TCG, tee none)  %6d ms   = QEMU ready %s ms, agent ready %
 printf '  runc (containerd default)   %6d ms\n' "$r"
 awk -v c="$c" -v r="$r" 'BEGIN { printf "  ratio cocoon/runc: %.1fx\n", c / r }'
 echo "  boot-to-agent-ready vs a bare busybox init booted the same way: bench/vm/run.sh"
+fmedian() { sort -g | awk '{a[NR]=$1} END {printf "%.1f", (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+echo "guest memory, MiB (medians; in use = MemTotal - MemAvailable, of 1024 MiB):"
+printf '  agent ready:        agent Rss %s, guest in use %s\n' \
+  "$(printf '%s\n' "${rss_ready[@]}" | fmedian)" "$(printf '%s\n' "${inuse_ready[@]}" | fmedian)"
+printf '  container created:  agent Rss %s, guest in use %s (image on the encrypted scratch disk)\n' \
+  "$(printf '%s\n' "${rss_created[@]}" | fmedian)" "$(printf '%s\n' "${inuse_created[@]}" | fmedian)"
