@@ -4,12 +4,14 @@
 #
 # With the option ON (it is OFF by default, so the dev build and its tests are unchanged):
 #  - the third-party imported targets of this build link the Debian static archive where one
-#    exists (libcurl, libarchive, protobuf, zstd, zlib, gpgme, yaml-cpp and what those
-#    need); libraries Debian ships only as .so stay dynamic (ISA-L, tss2, cryptsetup, fmt,
-#    spdlog, toml++, and the protocol libraries libcurl.a needs: nghttp2, rtmp, ssh2, psl,
-#    GSSAPI, LDAP). This applies to every binary of the build; they keep working as before.
-#  - OpenSSL and libstdc++ stay shared: libssh2, libcryptsetup and spdlog/fmt/toml++ load
-#    them anyway, and a second, static copy measured 1.6 MiB more Rss, not less.
+#    exists (libarchive, protobuf, zstd, zlib, gpgme, yaml-cpp and what those need);
+#    libraries Debian ships only as .so stay dynamic (ISA-L, tss2, cryptsetup, fmt, spdlog,
+#    toml++). This applies to every binary of the build; they keep working as before.
+#  - libcurl is not linked at all, in any build: the HTTP client dlopens libcurl.so.4 at its
+#    first request (src/http/internal/curl_library.cc), so the agent starts without it and
+#    its protocol libraries (gnutls, Kerberos, LDAP, ssh2, rtmp ...).
+#  - OpenSSL and libstdc++ stay shared: libcryptsetup and spdlog/fmt/toml++ load them
+#    anyway, and a second, static copy measured 1.6 MiB more Rss, not less.
 #  - cocoon-agent additionally gets --gc-sections and --as-needed (drops the .so files
 #    libarchive's pkg-config lists but reading tar never uses: libxml2, ICU, lz4, acl ...).
 # guest/build-guest.sh copies whatever .so files ldd still lists into the initrd.
@@ -23,8 +25,8 @@ set(_cocoon_libdir "/usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}")
 
 # Replaces what an imported target links with `items`: libNAME.a from the multiarch
 # directory when Debian ships it, else the shared library (NAME:so forces that): -lNAME, or
-# the runtime libNAME.so.N by path when no -dev package provides libNAME.so (curl's protocol
-# libraries). glibc's own libraries are always -lNAME: the binary stays dynamic on glibc.
+# the runtime libNAME.so.N by path when no -dev package provides libNAME.so. glibc's own
+# libraries are always -lNAME: the binary stays dynamic on glibc.
 function(_cocoon_link_static imported)
   set(resolved "")
   foreach(item IN LISTS ARGN)
@@ -64,8 +66,6 @@ _cocoon_link_static(PkgConfig::ZSTD zstd)
 _cocoon_link_static(PkgConfig::ZLIB z)
 _cocoon_link_static(PkgConfig::LIBARCHIVE archive nettle acl lzma zstd lz4 bz2 z xml2 icuuc
                     icudata m)
-_cocoon_link_static(PkgConfig::CURL curl nghttp2 idn2:so rtmp ssh2 psl ssl:so crypto:so
-                    gssapi_krb5 lber ldap zstd brotlidec brotlicommon z dl pthread)
 _cocoon_link_static(PkgConfig::GPGME gpgme assuan gpg-error)
 _cocoon_link_static(PkgConfig::YAML_CPP yaml-cpp)
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // libcurl implementation of HttpClient: a pool of easy handles, manual redirects, stall
 // detection from the progress callback, and curl error codes mapped to cocoon codes.
+// libcurl is loaded by the first request (http/internal/curl_library.h), not at start.
 #include "http/curl_client.h"
 
 #include <curl/curl.h>
@@ -11,30 +12,32 @@
 #include <mutex>
 #include <vector>
 
+#include "http/internal/curl_library.h"
+
 namespace cocoon::http {
 namespace {
 
+using internal::CurlLibrary;
 using SteadyClock = std::chrono::steady_clock;
 
+// The deleters carry the table: a handle exists only once the library is loaded.
 struct EasyDeleter {
-  void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
+  const CurlLibrary* curl = nullptr;
+  void operator()(CURL* easy) const { curl->easy_cleanup(easy); }
 };
 using EasyHandle = std::unique_ptr<CURL, EasyDeleter>;
 
 struct SlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+  const CurlLibrary* curl = nullptr;
+  void operator()(curl_slist* list) const { curl->slist_free_all(list); }
 };
 using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
 
 struct UrlDeleter {
-  void operator()(CURLU* url) const { curl_url_cleanup(url); }
+  const CurlLibrary* curl = nullptr;
+  void operator()(CURLU* url) const { curl->url_cleanup(url); }
 };
 using UrlHandle = std::unique_ptr<CURLU, UrlDeleter>;
-
-void initCurlOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 std::string toLower(std::string_view s) {
   std::string out(s);
@@ -220,26 +223,27 @@ struct Origin {
   bool operator==(const Origin&) const = default;
 };
 
-std::string urlPart(CURLU* url, CURLUPart part, unsigned int flags) {
+std::string urlPart(const CurlLibrary& curl, CURLU* url, CURLUPart part, unsigned int flags) {
   char* value = nullptr;
-  if (curl_url_get(url, part, &value, flags) != CURLUE_OK || value == nullptr) {
+  if (curl.url_get(url, part, &value, flags) != CURLUE_OK || value == nullptr) {
     return {};
   }
   std::string out(value);
-  curl_free(value);
+  curl.free_string(value);
   return out;
 }
 
-Result<UrlHandle> parseUrl(const std::string& base, const std::string* relative) {
-  UrlHandle url(curl_url());
-  if (!url || curl_url_set(url.get(), CURLUPART_URL, base.c_str(), 0) != CURLUE_OK) {
+Result<UrlHandle> parseUrl(const CurlLibrary& curl, const std::string& base,
+                           const std::string* relative) {
+  UrlHandle url(curl.url(), UrlDeleter{&curl});
+  if (!url || curl.url_set(url.get(), CURLUPART_URL, base.c_str(), 0) != CURLUE_OK) {
     return fail(Code::kInvalidArgument, "malformed URL {}", redactUrl(base));
   }
   if (relative != nullptr &&
-      curl_url_set(url.get(), CURLUPART_URL, relative->c_str(), 0) != CURLUE_OK) {
+      curl.url_set(url.get(), CURLUPART_URL, relative->c_str(), 0) != CURLUE_OK) {
     return fail(Code::kAborted, "malformed redirect location from {}", redactUrl(base));
   }
-  const std::string scheme = urlPart(url.get(), CURLUPART_SCHEME, 0);
+  const std::string scheme = urlPart(curl, url.get(), CURLUPART_SCHEME, 0);
   if (scheme != "http" && scheme != "https") {
     return fail(Code::kInvalidArgument, "unsupported URL scheme '{}' in {}", scheme,
                 redactUrl(relative != nullptr ? *relative : base));
@@ -247,9 +251,9 @@ Result<UrlHandle> parseUrl(const std::string& base, const std::string* relative)
   return url;
 }
 
-Origin originOf(CURLU* url) {
-  return {urlPart(url, CURLUPART_SCHEME, 0), toLower(urlPart(url, CURLUPART_HOST, 0)),
-          urlPart(url, CURLUPART_PORT, CURLU_DEFAULT_PORT)};
+Origin originOf(const CurlLibrary& curl, CURLU* url) {
+  return {urlPart(curl, url, CURLUPART_SCHEME, 0), toLower(urlPart(curl, url, CURLUPART_HOST, 0)),
+          urlPart(curl, url, CURLUPART_PORT, CURLU_DEFAULT_PORT)};
 }
 
 class CurlHttpClient final : public HttpClient {
@@ -274,7 +278,7 @@ class CurlHttpClient final : public HttpClient {
 
  private:
   // Borrows an idle handle (keeping its connection cache) or makes a new one.
-  EasyHandle acquire() {
+  EasyHandle acquire(const CurlLibrary& curl) {
     {
       std::lock_guard lock(mutex_);
       if (!idle_.empty()) {
@@ -283,7 +287,7 @@ class CurlHttpClient final : public HttpClient {
         return h;
       }
     }
-    return EasyHandle(curl_easy_init());
+    return EasyHandle(curl.easy_init(), EasyDeleter{&curl});
   }
 
   void release(EasyHandle handle) {
@@ -305,8 +309,12 @@ class CurlHttpClient final : public HttpClient {
                     name.substr(0, 64));
       }
     }
-    COCOON_ASSIGN_OR_RETURN(UrlHandle url, parseUrl(original.url, nullptr));
-    EasyHandle easy = acquire();
+    // The library is loaded here, not when the client is made: the agent makes its KBS
+    // client at start but may never send a request.
+    COCOON_ASSIGN_OR_RETURN(const CurlLibrary* loaded, internal::loadCurlLibrary());
+    const CurlLibrary& curl = *loaded;
+    COCOON_ASSIGN_OR_RETURN(UrlHandle url, parseUrl(curl, original.url, nullptr));
+    EasyHandle easy = acquire(curl);
     if (!easy) {
       return fail(Code::kInternal, "curl_easy_init failed");
     }
@@ -327,7 +335,7 @@ class CurlHttpClient final : public HttpClient {
                       options_.total_timeout.count());
         }
       }
-      COCOON_TRY(performOnce(easy.get(), request, t, remaining));
+      COCOON_TRY(performOnce(curl, easy.get(), request, t, remaining));
       if (!isRedirect(t.response.status) || !t.discard_body) {
         if (!t.head_done && !finishHead(t)) {
           return fail(std::move(*t.abort_error));
@@ -341,12 +349,12 @@ class CurlHttpClient final : public HttpClient {
                     options_.max_redirects);
       }
       const std::string location = *t.response.header("location");
-      COCOON_ASSIGN_OR_RETURN(UrlHandle next, parseUrl(request.url, &location));
-      const Origin from = originOf(url.get());
-      const Origin to = originOf(next.get());
+      COCOON_ASSIGN_OR_RETURN(UrlHandle next, parseUrl(curl, request.url, &location));
+      const Origin from = originOf(curl, url.get());
+      const Origin to = originOf(curl, next.get());
       if (from.scheme == "https" && to.scheme == "http") {
         return fail(Code::kAborted, "refusing redirect from {} to plain http {}", t.url,
-                    redactUrl(urlPart(next.get(), CURLUPART_URL, 0)));
+                    redactUrl(urlPart(curl, next.get(), CURLUPART_URL, 0)));
       }
       if (!(from == to)) {
         std::erase_if(request.headers,
@@ -357,17 +365,17 @@ class CurlHttpClient final : public HttpClient {
         request.method = request.method == "HEAD" ? "HEAD" : "GET";
         request.body.clear();
       }
-      request.url = urlPart(next.get(), CURLUPART_URL, 0);
+      request.url = urlPart(curl, next.get(), CURLUPART_URL, 0);
       url = std::move(next);
     }
   }
 
-  Status performOnce(CURL* easy, const Request& request, Transfer& t,
+  Status performOnce(const CurlLibrary& curl, CURL* easy, const Request& request, Transfer& t,
                      std::chrono::milliseconds remaining) {
-    curl_easy_reset(easy);
-    Slist headers;
-    auto append = [&headers](const std::string& line) {
-      curl_slist* grown = curl_slist_append(headers.get(), line.c_str());
+    curl.easy_reset(easy);
+    Slist headers(nullptr, SlistDeleter{&curl});
+    auto append = [&curl, &headers](const std::string& line) {
+      curl_slist* grown = curl.slist_append(headers.get(), line.c_str());
       if (grown != nullptr) {
         static_cast<void>(headers.release());  // grown is the same list, now longer
         headers.reset(grown);
@@ -384,48 +392,48 @@ class CurlHttpClient final : public HttpClient {
     }
 
     char error_buffer[CURL_ERROR_SIZE] = {};
-    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer);
-    curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl.easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer);
+    curl.easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+    curl.easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl.easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+    curl.easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl.easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl.easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl.easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl.easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
     if (!options_.ca_bundle_file.empty()) {
-      curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_bundle_file.c_str());
+      curl.easy_setopt(easy, CURLOPT_CAINFO, options_.ca_bundle_file.c_str());
     }
-    curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+    curl.easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    curl.easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(options_.connect_timeout.count()));
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(remaining.count()));
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers.get());
+    curl.easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(remaining.count()));
+    curl.easy_setopt(easy, CURLOPT_HTTPHEADER, headers.get());
     if (request.method == "HEAD") {
-      curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+      curl.easy_setopt(easy, CURLOPT_NOBODY, 1L);
     } else if (request.method == "GET" && request.body.empty()) {
-      curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+      curl.easy_setopt(easy, CURLOPT_HTTPGET, 1L);
     } else {
-      curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+      curl.easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
                        static_cast<curl_off_t>(request.body.size()));
-      curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.data());
-      curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+      curl.easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.data());
+      curl.easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     }
-    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &onHeader);
-    curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &onBody);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &onProgress);
-    curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &t);
+    curl.easy_setopt(easy, CURLOPT_HEADERFUNCTION, &onHeader);
+    curl.easy_setopt(easy, CURLOPT_HEADERDATA, &t);
+    curl.easy_setopt(easy, CURLOPT_WRITEFUNCTION, &onBody);
+    curl.easy_setopt(easy, CURLOPT_WRITEDATA, &t);
+    curl.easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+    curl.easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &onProgress);
+    curl.easy_setopt(easy, CURLOPT_XFERINFODATA, &t);
 
-    const CURLcode rc = curl_easy_perform(easy);
-    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
+    const CURLcode rc = curl.easy_perform(easy);
+    curl.easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
     if (t.abort_error) {
       return fail(std::move(*t.abort_error));
     }
     if (rc != CURLE_OK) {
-      const std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc);
+      const std::string detail = error_buffer[0] != '\0' ? error_buffer : curl.easy_strerror(rc);
       return fail(codeForCurl(rc), "{} {} failed: {}", request.method, t.url, detail);
     }
     return okStatus();
@@ -447,7 +455,6 @@ Result<std::unique_ptr<HttpClient>> makeCurlHttpClient(const CurlClientOptions& 
     return fail(Code::kInvalidArgument, "CA bundle file {} is not readable",
                 options.ca_bundle_file);
   }
-  initCurlOnce();
   return std::unique_ptr<HttpClient>(std::make_unique<CurlHttpClient>(options));
 }
 

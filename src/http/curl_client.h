@@ -38,6 +38,11 @@ struct CurlClientOptions {
 // Thread-safe: calls may run concurrently from several threads, each on its own handle.
 // Redirects (301, 302, 303, 307, 308) are followed by this client, not libcurl, so that
 // an Authorization header never reaches another origin and https never downgrades to http.
+// libcurl (libcurl.so.4, Debian package libcurl4) is not linked: the first request of the
+// process loads it (dlopen), so a process that makes a client but sends nothing never maps
+// it and its 20-odd dependencies. When it cannot be loaded, every send() and stream() fails
+// with kUnavailable naming the library and the loader's reason; creating the client does
+// not load it and does not fail for that.
 // Errors: kInvalidArgument when ca_bundle_file is set but not readable, or an option is
 // out of range (negative timeouts or redirects).
 Result<std::unique_ptr<HttpClient>> makeCurlHttpClient(const CurlClientOptions& options);

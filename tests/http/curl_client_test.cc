@@ -2,10 +2,6 @@
 // CurlHttpClient against a loopback python peer (tests/support/registry/test_server.py).
 #include "http/curl_client.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <optional>
 
@@ -29,19 +25,6 @@ Bytes pattern(std::size_t n) {
     out[i] = static_cast<std::uint8_t>(i % 251);
   }
   return out;
-}
-
-// A loopback port nothing listens on: bound, never listened to, then closed.
-int closedPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), len);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
 }
 
 class CurlClientTest : public ::testing::Test {
@@ -266,13 +249,14 @@ TEST_F(CurlClientTest, StopsAfterMaxRedirects) {
 
 TEST_F(CurlClientTest, ConnectionRefusedIsUnavailableAndNamesTheUrl) {
   auto c = client();
-  const std::string target = "http://127.0.0.1:" + std::to_string(closedPort()) + "/v2/";
+  const std::string target =
+      "http://127.0.0.1:" + std::to_string(cocoon::test::closedLoopbackPort()) + "/v2/";
   expectError(get(*c, target), Code::kUnavailable, target);
 }
 
 TEST_F(CurlClientTest, NeverPrintsUrlCredentials) {
   auto c = client();
-  const std::string port = std::to_string(closedPort());
+  const std::string port = std::to_string(cocoon::test::closedLoopbackPort());
   auto response = get(*c, "http://user:s3cret@127.0.0.1:" + port + "/x");
   expectError(response, Code::kUnavailable, "http://127.0.0.1:" + port + "/x");
   EXPECT_EQ(response.error().toString().find("s3cret"), std::string::npos);

@@ -58,4 +58,8 @@ class PeerProcess {
 // its stderr unless it exits 0. Returns its stdout.
 Result<std::string> runTool(const std::vector<std::string>& argv);
 
+// A loopback TCP port nothing listens on: bound, never listened to, then closed, so a
+// connection to it is refused (unless another process takes it meanwhile: unlikely).
+int closedLoopbackPort();
+
 }  // namespace cocoon::test
