@@ -7,6 +7,7 @@
 // (listen, runtime binary); 2 a usage or configuration error; 70 an internal error. As
 // PID 1 it never exits: it powers the guest off instead.
 #include <fcntl.h>
+#include <linux/vm_sockets.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/reboot.h>
@@ -132,6 +133,14 @@ Result<Listen> listenAddresses(const Flags& flags, bool pid1) {
     if (!pid1) {
       return fail(Code::kInvalidArgument, "no --listen address (needed unless PID 1)");
     }
+    // The host's runtime gives the VM either a vsock device (where it has vhost-vsock) or
+    // the virtio-serial port; serve whichever is there.
+    const bool vsock = agent::hasVirtioDevice(agent::kVirtioVsockDeviceId);
+    if (vsock) {
+      out.addresses.push_back({.kind = ttrpc::Address::Kind::kVsock,
+                               .cid = VMADDR_CID_ANY,
+                               .port = agent::kAgentVsockPort});
+    }
     // guest/init.sh names the ports as udev would; findVirtioPort is for other inits.
     const std::filesystem::path named =
         std::filesystem::path("/dev/virtio-ports") / agent::kAgentChannelPortName;
@@ -140,10 +149,16 @@ Result<Listen> listenAddresses(const Flags& flags, bool pid1) {
       out.relay_port = std::filesystem::canonical(named, ec);
     }
     if (!out.relay_port || ec) {
-      COCOON_ASSIGN_OR_RETURN(out.relay_port, agent::findVirtioPort(agent::kAgentChannelPortName));
+      auto found = agent::findVirtioPort(agent::kAgentChannelPortName);
+      if (!found && !vsock) {
+        return fail(std::move(found).error().addContext("no vsock device either"));
+      }
+      out.relay_port = found ? std::optional(*found) : std::nullopt;
     }
-    std::filesystem::create_directories(std::filesystem::path(kRelaySocket).parent_path(), ec);
-    out.addresses.push_back({.kind = ttrpc::Address::Kind::kUnix, .path = kRelaySocket});
+    if (out.relay_port) {
+      std::filesystem::create_directories(std::filesystem::path(kRelaySocket).parent_path(), ec);
+      out.addresses.push_back({.kind = ttrpc::Address::Kind::kUnix, .path = kRelaySocket});
+    }
   }
   return out;
 }

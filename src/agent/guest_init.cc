@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <sstream>
 
@@ -128,6 +129,26 @@ Result<std::filesystem::path> findVirtioPort(std::string_view port_name,
   }
   return fail(Code::kNotFound, "no virtio-serial port named {} under {}", port_name,
               class_dir.string());
+}
+
+bool hasVirtioDevice(unsigned device_id, const std::filesystem::path& devices_dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(devices_dir, ec)) {
+    auto text = readTextFile(entry.path() / "device", 64);
+    if (!text) {
+      continue;
+    }
+    unsigned id = 0;
+    std::string_view value = *text;
+    if (value.substr(0, 2) == "0x") {
+      value.remove_prefix(2);
+    }
+    const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), id, 16);
+    if (error == std::errc() && end != value.data() && id == device_id) {
+      return true;
+    }
+  }
+  return false;
 }
 
 Status powerOff() {

@@ -4,6 +4,7 @@
 // Trust: the inputs (the module list, sysfs) belong to the guest image and kernel.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -39,6 +40,17 @@ std::vector<InitStep> loadKernelModules(const std::filesystem::path& list_file);
 Result<std::filesystem::path> findVirtioPort(
     std::string_view port_name, const std::filesystem::path& class_dir = "/sys/class/virtio-ports",
     const std::filesystem::path& dev_dir = "/dev");
+
+// The virtio device id of a vsock device (virtio spec, "Device Types": 19).
+inline constexpr unsigned kVirtioVsockDeviceId = 19;
+// The vsock port the agent serves when the VM has a vsock device (kata's agent port; the
+// host's runtime::vm::kAgentVsockPort).
+inline constexpr std::uint32_t kAgentVsockPort = 1024;
+
+// Whether some entry X of `devices_dir` (/sys/bus/virtio/devices) has X/device holding
+// `device_id` ("0x0013" for vsock: sysfs prints it in hex).
+bool hasVirtioDevice(unsigned device_id,
+                     const std::filesystem::path& devices_dir = "/sys/bus/virtio/devices");
 
 // sync(), then reboot(RB_POWER_OFF). Returns only if the kernel refused (not PID 1, no
 // CAP_SYS_BOOT), with kPermissionDenied/kInternal and the errno.

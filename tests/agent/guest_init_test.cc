@@ -29,6 +29,23 @@ TEST(FindVirtioPort, FindsThePortByName) {
               "no virtio-serial port named other");
 }
 
+TEST(HasVirtioDevice, FindsADeviceIdInSysfsHex) {
+  auto dir = TempDir::create("agent-virtio");
+  ASSERT_TRUE(dir);
+  EXPECT_FALSE(hasVirtioDevice(kVirtioVsockDeviceId, dir->path()));
+  EXPECT_FALSE(hasVirtioDevice(kVirtioVsockDeviceId, dir->path() / "missing"));
+  for (auto [device, id] : {std::pair{"virtio0", "0x0003\n"}, std::pair{"virtio1", "junk\n"},
+                            std::pair{"virtio2", "0x0002\n"}}) {
+    std::filesystem::create_directories(dir->path() / device);
+    std::ofstream(dir->path() / device / "device") << id;
+  }
+  EXPECT_TRUE(hasVirtioDevice(3, dir->path()));
+  EXPECT_FALSE(hasVirtioDevice(kVirtioVsockDeviceId, dir->path()));
+  std::filesystem::create_directories(dir->path() / "virtio3");
+  std::ofstream(dir->path() / "virtio3" / "device") << "0x0013\n";
+  EXPECT_TRUE(hasVirtioDevice(kVirtioVsockDeviceId, dir->path()));
+}
+
 TEST(LoadKernelModules, MissingListLoadsNothing) {
   EXPECT_TRUE(loadKernelModules("/nonexistent/cocoon/modules").empty());
 }

@@ -77,10 +77,11 @@ Result<const toml::table*> section(const toml::table& root, std::string_view key
 
 Status parseHypervisor(const toml::table& root, const std::filesystem::path& base,
                        HypervisorConfig& h) {
-  COCOON_ASSIGN_OR_RETURN(const toml::table* t,
-                          section(root, "hypervisor",
-                                  {"path", "machine", "accel", "kernel", "initrd", "kernel_params",
-                                   "firmware", "memory_mib", "vcpus", "vcpu_type"}));
+  COCOON_ASSIGN_OR_RETURN(
+      const toml::table* t,
+      section(root, "hypervisor",
+              {"path", "machine", "accel", "agent_channel", "kernel", "initrd", "kernel_params",
+               "firmware", "memory_mib", "vcpus", "vcpu_type"}));
   COCOON_ASSIGN_OR_RETURN(std::string path, getString(*t, "path", h.path.string()));
   if (path.find('/') != std::string::npos) {
     COCOON_ASSIGN_OR_RETURN(h.path, getPath(*t, "path", h.path, base));
@@ -89,6 +90,8 @@ Status parseHypervisor(const toml::table& root, const std::filesystem::path& bas
   }
   COCOON_ASSIGN_OR_RETURN(h.machine, getChoice(*t, "machine", h.machine, {"q35", "microvm"}));
   COCOON_ASSIGN_OR_RETURN(h.accel, getChoice(*t, "accel", h.accel, {"auto", "kvm", "tcg"}));
+  COCOON_ASSIGN_OR_RETURN(h.agent_channel, getChoice(*t, "agent_channel", h.agent_channel,
+                                                     {"auto", "virtio-serial", "vsock"}));
   COCOON_ASSIGN_OR_RETURN(h.kernel, getPath(*t, "kernel", h.kernel, base));
   COCOON_ASSIGN_OR_RETURN(h.initrd, getPath(*t, "initrd", h.initrd, base));
   COCOON_ASSIGN_OR_RETURN(h.kernel_params, getString(*t, "kernel_params", h.kernel_params));

@@ -33,6 +33,8 @@ struct HypervisorConfig {
   std::filesystem::path path = "qemu-system-x86_64";  // looked up in PATH when it has no '/'
   std::string machine = "q35";                        // q35 | microvm
   std::string accel = "auto";                         // auto | kvm | tcg
+  // auto (vsock where /dev/vhost-vsock opens, else virtio-serial) | virtio-serial | vsock
+  std::string agent_channel = "auto";
   // Default: P/share/cocoon/, i.e. ../../share/cocoon/ from P/etc/cocoon/config.toml.
   std::filesystem::path kernel;
   std::filesystem::path initrd;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <thread>
 
 #include "common/files.h"
 #include "common/log.h"
@@ -17,6 +18,7 @@
 #include "runtime/vm/internal/console_reader.h"
 #include "runtime/vm/internal/qmp_client.h"
 #include "runtime/vm/internal/tee_helper.h"
+#include "runtime/vm/internal/vhost_vsock.h"
 
 namespace cocoon::runtime::vm {
 
@@ -32,6 +34,7 @@ struct Vm::State {
   std::unique_ptr<internal::ConsoleReader> console;
   BootTimeline timeline;
   std::optional<ShutdownResult> shutdown_result;
+  std::uint32_t guest_cid = 0;  // vsock channel only
 
   // Kills whatever still runs and removes run_dir; safe to call on any path.
   void teardown() noexcept {
@@ -109,8 +112,14 @@ Vm::~Vm() {
   }
 }
 
-Result<std::unique_ptr<Vm>> Vm::launch(const VmConfig& config) {
-  const Accel accel = resolveAccel(config.accel, kvmUsable);
+Result<std::unique_ptr<Vm>> Vm::launch(const VmConfig& requested) {
+  const Accel accel = resolveAccel(requested.accel, kvmUsable);
+  VmConfig config = requested;
+  std::optional<internal::ReservedCid> vsock;
+  if (config.agent_channel == AgentChannel::kVsock) {
+    COCOON_ASSIGN_OR_RETURN(vsock, internal::reserveGuestCid());
+    config.guest_cid = vsock->cid;
+  }
   COCOON_ASSIGN_OR_RETURN(const std::vector<std::string> argv, qemuCommandLine(config, accel));
   if (!config.run_dir.parent_path().empty()) {
     COCOON_TRY(createDirectories(config.run_dir.parent_path()));
@@ -167,13 +176,20 @@ Result<std::unique_ptr<Vm>> Vm::launch(const VmConfig& config) {
              machineName(config.machine), accelName(accel), config.memory_mib, config.vcpus,
              config.run_dir.string());
   state->timeline.launched = Clock::now();
+  std::vector<std::pair<int, int>> fds = {{qmp_theirs.get(), kQmpFd},
+                                          {console_theirs.get(), kConsoleFd}};
+  if (vsock) {
+    fds.emplace_back(vsock->device.get(), kVhostVsockFd);
+  }
   auto qemu = internal::ChildProcess::spawn(
-      {.argv = argv,
-       .fds = {{qmp_theirs.get(), kQmpFd}, {console_theirs.get(), kConsoleFd}},
-       .output_fd = log_fd.get()});
-  // Only QEMU may hold its ends: EOF on ours then means QEMU is gone.
+      {.argv = argv, .fds = std::move(fds), .output_fd = log_fd.get()});
+  // Only QEMU may hold its ends: EOF on ours then means QEMU is gone. QEMU's copy of the
+  // vhost-vsock fd keeps the CID for as long as the VM runs.
   qmp_theirs.reset();
   console_theirs.reset();
+  if (vsock) {
+    vsock->device.reset();
+  }
   if (!qemu) {
     return failed(std::move(qemu).error());
   }
@@ -196,6 +212,13 @@ Result<std::unique_ptr<Vm>> Vm::launch(const VmConfig& config) {
     return failed(std::move(ready).error().addContext("QEMU startup: " + log));
   }
   state->timeline.qemu_ready = sinceLaunch(state->timeline, Clock::now());
+  state->guest_cid = config.guest_cid;
+  if (vsock) {
+    COCOON_LOG(kInfo, kComponent, "QEMU pid {} ready after {} ms; agent channel vsock:{}:{}",
+               state->qemu->pid(), state->timeline.qemu_ready->count(), config.guest_cid,
+               kAgentVsockPort);
+    return std::unique_ptr<Vm>(new Vm(std::move(state), accel, {}));
+  }
   const std::filesystem::path agent_socket = agentSocketPath(config);
   struct stat st {};
   if (::stat(agent_socket.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
@@ -207,9 +230,48 @@ Result<std::unique_ptr<Vm>> Vm::launch(const VmConfig& config) {
   return std::unique_ptr<Vm>(new Vm(std::move(state), accel, agent_socket));
 }
 
+std::uint32_t Vm::guestCid() const {
+  return state_->guest_cid;
+}
+
+Status Vm::waitVsockListening(std::chrono::milliseconds timeout) {
+  // No event says the guest listens on vsock: connect until it accepts. A booting guest
+  // answers with a reset (or, before its driver is up, not at all, hence the short
+  // connect timeout); the connection is closed again at once.
+  const auto deadline = Clock::now() + timeout;
+  std::string last = "no attempt";
+  for (;;) {
+    auto connected =
+        internal::connectVsock(state_->guest_cid, kAgentVsockPort, std::chrono::milliseconds(500));
+    if (connected) {
+      break;
+    }
+    last = connected.error().toString();
+    if (auto exited = state_->qemu->waitFor(std::chrono::milliseconds(0)); exited && *exited) {
+      return fail(Code::kUnavailable,
+                  "QEMU exited ({}) before the agent listened on vsock; "
+                  "console: {}",
+                  internal::describeWaitStatus(*state_->qemu->waitStatus()), consoleTail());
+    }
+    if (Clock::now() >= deadline) {
+      return fail(Code::kDeadlineExceeded,
+                  "the agent did not listen on vsock:{}:{} within {} ms (last: {})",
+                  state_->guest_cid, kAgentVsockPort, timeout.count(), last);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  state_->timeline.channel_ready = sinceLaunch(state_->timeline, Clock::now());
+  COCOON_LOG(kInfo, kComponent, "the agent listens on vsock:{}:{} after {} ms", state_->guest_cid,
+             kAgentVsockPort, state_->timeline.channel_ready->count());
+  return okStatus();
+}
+
 Status Vm::waitChannelReady(std::chrono::milliseconds timeout) {
   if (state_->shutdown_result) {
     return fail(Code::kFailedPrecondition, "the VM has been shut down");
+  }
+  if (state_->guest_cid != 0) {
+    return waitVsockListening(timeout);
   }
   const auto is_agent_port = [](const json::Json& data) {
     return data.value("id", std::string()) == kAgentPortId && data.value("open", false);

@@ -59,14 +59,17 @@ class Vm {
   // the QEMU binary is missing; kUnavailable with QEMU's stderr when QEMU exited during
   // startup; kDeadlineExceeded when QMP did not answer within startup_timeout; errno
   // codes for the run directory and disk. Nothing is left behind on failure.
-  static Result<std::unique_ptr<Vm>> launch(const VmConfig& config);
+  // With the vsock channel it first reserves a guest CID on /dev/vhost-vsock
+  // (kUnavailable without it) and hands QEMU that fd; there is then no agent socket.
+  static Result<std::unique_ptr<Vm>> launch(const VmConfig& requested);
 
   ~Vm();
   Vm(const Vm&) = delete;
   Vm& operator=(const Vm&) = delete;
 
   // Waits until the guest opens the agent channel port (the agent, or a test init, is up
-  // and holds the port: bytes sent before that are dropped by QEMU).
+  // and holds the port: bytes sent before that are dropped by QEMU); with vsock, until a
+  // connect to the agent's port (kAgentVsockPort) succeeds.
   // Errors: kDeadlineExceeded after `timeout`; kUnavailable with the console tail when
   // QEMU exited (the guest powered off or crashed); kFailedPrecondition after shutdown.
   Status waitChannelReady(std::chrono::milliseconds timeout);
@@ -81,7 +84,11 @@ class Vm {
   bool running();
   pid_t qemuPid() const;
   Accel accel() const { return accel_; }
+  // The virtio-serial channel's unix socket (empty with vsock).
   const std::filesystem::path& agentSocket() const { return agent_socket_; }
+  // The guest's CID with the vsock channel (its agent is at vsock:CID:kAgentVsockPort);
+  // 0 with virtio-serial.
+  std::uint32_t guestCid() const;
   BootTimeline timeline() const;
   // The last console bytes (at most 4 KiB).
   std::string consoleTail() const;
@@ -89,6 +96,7 @@ class Vm {
  private:
   struct State;
   explicit Vm(std::unique_ptr<State> state, Accel accel, std::filesystem::path agent_socket);
+  Status waitVsockListening(std::chrono::milliseconds timeout);
 
   std::unique_ptr<State> state_;
   Accel accel_;

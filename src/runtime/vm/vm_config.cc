@@ -53,6 +53,42 @@ std::string_view accelName(Accel accel) {
   return "auto";
 }
 
+std::string_view agentChannelName(AgentChannel channel) {
+  switch (channel) {
+    case AgentChannel::kVirtioSerial:
+      return "virtio-serial";
+    case AgentChannel::kVsock:
+      return "vsock";
+    case AgentChannel::kAuto:
+      break;
+  }
+  return "auto";
+}
+
+Result<AgentChannel> parseAgentChannel(std::string_view text) {
+  for (const AgentChannel channel :
+       {AgentChannel::kAuto, AgentChannel::kVirtioSerial, AgentChannel::kVsock}) {
+    if (text == agentChannelName(channel)) {
+      return channel;
+    }
+  }
+  return fail(Code::kInvalidArgument, "agent channel '{}' is not one of auto, virtio-serial, vsock",
+              text);
+}
+
+AgentChannel resolveAgentChannel(AgentChannel configured,
+                                 const std::function<bool()>& vhost_vsock_usable) {
+  if (configured != AgentChannel::kAuto) {
+    return configured;
+  }
+  return vhost_vsock_usable() ? AgentChannel::kVsock : AgentChannel::kVirtioSerial;
+}
+
+bool vhostVsockUsable() {
+  const UniqueFd fd(::open("/dev/vhost-vsock", O_RDWR | O_CLOEXEC));
+  return fd.valid();
+}
+
 std::string_view diskFormatName(DiskFormat format) {
   return format == DiskFormat::kQcow2 ? "qcow2" : "raw";
 }
@@ -119,8 +155,17 @@ Result<std::vector<std::string>> qemuCommandLine(const VmConfig& config, Accel a
   if (config.kernel.empty() || config.initrd.empty() || config.run_dir.empty()) {
     return fail(Code::kInvalidArgument, "kernel, initrd and run_dir are required");
   }
+  const bool vsock = config.agent_channel == AgentChannel::kVsock;
+  if (config.agent_channel == AgentChannel::kAuto) {
+    return fail(Code::kInvalidArgument,
+                "agent channel must be resolved to virtio-serial or vsock first");
+  }
+  if (vsock && (config.guest_cid < kMinGuestCid || config.guest_cid > kMaxGuestCid)) {
+    return fail(Code::kInvalidArgument, "guest CID {} is outside {}..{}", config.guest_cid,
+                kMinGuestCid, kMaxGuestCid);
+  }
   const std::filesystem::path agent_socket = agentSocketPath(config);
-  if (agent_socket.string().size() > kMaxUnixPath) {
+  if (!vsock && agent_socket.string().size() > kMaxUnixPath) {
     return fail(Code::kInvalidArgument, "agent socket path has {} bytes; at most {} fit: {}",
                 agent_socket.string().size(), kMaxUnixPath, agent_socket.string());
   }
@@ -189,12 +234,21 @@ Result<std::vector<std::string>> qemuCommandLine(const VmConfig& config, Accel a
       args.end(),
       {"-pidfile", (config.run_dir / "qemu.pid").string(), "-chardev",
        fmt::format("socket,id=qmp,fd={}", kQmpFd), "-mon", "chardev=qmp,mode=control", "-chardev",
-       fmt::format("socket,id=console,fd={}", kConsoleFd), "-serial", "chardev:console", "-device",
-       fmt::format("virtio-serial-{},id=vser0", virtio_suffix), "-chardev",
-       fmt::format("socket,id=agent,path={},server=on,wait=off", escapePath(agent_socket)),
-       "-device",
-       fmt::format("virtserialport,bus=vser0.0,chardev=agent,id={},name={}", kAgentPortId,
-                   kAgentPortName)});
+       fmt::format("socket,id=console,fd={}", kConsoleFd), "-serial", "chardev:console"});
+  if (vsock) {
+    // microvm's virtio devices sit on virtio-mmio ("-device"), q35's on PCI.
+    args.insert(args.end(),
+                {"-device", fmt::format("vhost-vsock-{},guest-cid={},vhostfd={}", virtio_suffix,
+                                        config.guest_cid, kVhostVsockFd)});
+  } else {
+    args.insert(
+        args.end(),
+        {"-device", fmt::format("virtio-serial-{},id=vser0", virtio_suffix), "-chardev",
+         fmt::format("socket,id=agent,path={},server=on,wait=off", escapePath(agent_socket)),
+         "-device",
+         fmt::format("virtserialport,bus=vser0.0,chardev=agent,id={},name={}", kAgentPortId,
+                     kAgentPortName)});
+  }
   if (config.scratch_disk_bytes > 0) {
     args.insert(
         args.end(),

@@ -23,6 +23,19 @@ enum class Machine : std::uint8_t { kQ35, kMicrovm };
 // kAuto: KVM when it works on this host (see resolveAccel), TCG otherwise.
 enum class Accel : std::uint8_t { kAuto, kKvm, kTcg };
 enum class DiskFormat : std::uint8_t { kQcow2, kRaw };
+// How the host reaches the agent: a virtio-serial port behind a unix socket QEMU listens on
+// (works on every host), or vsock, which needs the host's vhost-vsock (/dev/vhost-vsock).
+// kAuto: vsock when /dev/vhost-vsock can be opened (see resolveAgentChannel).
+enum class AgentChannel : std::uint8_t { kAuto, kVirtioSerial, kVsock };
+
+// The guest vsock port the agent listens on (kata's default agent port).
+inline constexpr std::uint32_t kAgentVsockPort = 1024;
+// The fd Vm::launch hands QEMU for vhost-vsock: the /dev/vhost-vsock file that already holds
+// the guest's CID (internal/vhost_vsock.h), so no other VM can take it in between.
+inline constexpr int kVhostVsockFd = 5;
+// Guest CIDs: 0-2 are reserved (hypervisor, local, host); U32_MAX means "any".
+inline constexpr std::uint32_t kMinGuestCid = 3;
+inline constexpr std::uint32_t kMaxGuestCid = 0xfffffffe;
 
 // One guestfwd rule of QEMU user networking: each guest connection to
 // guest_address:guest_port is relayed to host_address:host_port on the host by a
@@ -68,6 +81,11 @@ struct VmConfig {
   // Built by guest/build-guest.sh: the uncompressed vmlinux boots fastest under TCG.
   std::filesystem::path kernel;
   std::filesystem::path initrd;
+  // kVirtioSerial or kVsock (resolved; kAuto is refused by qemuCommandLine).
+  AgentChannel agent_channel = AgentChannel::kVirtioSerial;
+  // kVsock: the guest's CID (kMinGuestCid..kMaxGuestCid). Vm::launch reserves a free one
+  // and sets it; qemuCommandLine needs it set.
+  std::uint32_t guest_cid = 0;
   // q35's firmware (-bios) when the TEE names none; empty: QEMU's default (SeaBIOS), which
   // cannot host a TPM (see kDefaultQ35Firmware). microvm always boots QEMU's own.
   std::filesystem::path firmware{kDefaultQ35Firmware};
@@ -102,13 +120,23 @@ struct VmConfig {
   std::chrono::milliseconds startup_timeout{10000};
 };
 
-// "q35" | "microvm"; "auto" | "kvm" | "tcg"; "qcow2" | "raw".
+// "q35" | "microvm"; "auto" | "kvm" | "tcg"; "qcow2" | "raw"; "auto" | "virtio-serial" |
+// "vsock".
 std::string_view machineName(Machine machine);
 std::string_view accelName(Accel accel);
 std::string_view diskFormatName(DiskFormat format);
+std::string_view agentChannelName(AgentChannel channel);
 // Errors: kInvalidArgument naming the text and the accepted names.
 Result<Machine> parseMachine(std::string_view text);
 Result<Accel> parseAccel(std::string_view text);
+Result<AgentChannel> parseAgentChannel(std::string_view text);
+
+// Decides the agent channel: kVirtioSerial or kVsock as configured; for kAuto, kVsock when
+// `vhost_vsock_usable()` says the host has vhost-vsock, else kVirtioSerial.
+AgentChannel resolveAgentChannel(AgentChannel configured,
+                                 const std::function<bool()>& vhost_vsock_usable);
+// The production probe: /dev/vhost-vsock opens read-write.
+bool vhostVsockUsable();
 
 // The agent socket path the config resolves to (agent_socket, or <run_dir>/agent.sock).
 std::filesystem::path agentSocketPath(const VmConfig& config);
@@ -128,12 +156,15 @@ bool kvmUsable();
 
 // QEMU's argv (argv[0] = qemu_binary) for `config` with the accelerator `accel`
 // (kKvm or kTcg, as resolveAccel decided). QMP is expected on fd kQmpFd and the serial
-// console on fd kConsoleFd. Paths containing ',' are escaped as QEMU wants (",,").
+// console on fd kConsoleFd, and for kVsock the vhost-vsock device on fd kVhostVsockFd (the
+// virtio-serial channel is then left out). Paths containing ',' are escaped as QEMU wants
+// (",,").
 // Deterministic: the same inputs give the same argv.
 // Errors: kInvalidArgument when accel is kAuto, memory_mib is 0, vcpus is 0 or above
 // 255, kernel, initrd or run_dir is empty, the agent socket path exceeds 107 bytes, a
 // guest forward has a zero port or an address with ',', ' ' or '-', microvm is combined with a
-// TEE other than kNone or kVtpm, or kVtpm on q35 has neither a TEE firmware nor `firmware`.
+// TEE other than kNone or kVtpm, kVtpm on q35 has neither a TEE firmware nor `firmware`, or
+// the agent channel is kAuto, or kVsock with guest_cid outside kMinGuestCid..kMaxGuestCid.
 Result<std::vector<std::string>> qemuCommandLine(const VmConfig& config, Accel accel);
 
 }  // namespace cocoon::runtime::vm

@@ -16,6 +16,7 @@ constexpr std::string_view kFull = R"(# every key
 path = "/opt/qemu/bin/qemu-system-x86_64"
 machine = "microvm"
 accel = "tcg"
+agent_channel = "vsock"
 kernel = "guest/vmlinux"
 initrd = "/boot/initrd.img"
 kernel_params = "loglevel=7"
@@ -71,6 +72,7 @@ TEST(RuntimeConfig, DefaultsPointAtTheInstallPrefix) {
   EXPECT_EQ(c->hypervisor.path, "qemu-system-x86_64");
   EXPECT_EQ(c->hypervisor.machine, "q35");
   EXPECT_EQ(c->hypervisor.accel, "auto");
+  EXPECT_EQ(c->hypervisor.agent_channel, "auto");
   EXPECT_EQ(c->hypervisor.kernel, "/share/cocoon/vmlinux");
   EXPECT_EQ(c->hypervisor.initrd, "/share/cocoon/initrd.img");
   EXPECT_EQ(c->hypervisor.memory_mib, 2048U);
@@ -95,6 +97,7 @@ TEST(RuntimeConfig, ReadsEveryKeyAndResolvesRelativePaths) {
   EXPECT_EQ(c->hypervisor.path, "/opt/qemu/bin/qemu-system-x86_64");
   EXPECT_EQ(c->hypervisor.machine, "microvm");
   EXPECT_EQ(c->hypervisor.accel, "tcg");
+  EXPECT_EQ(c->hypervisor.agent_channel, "vsock");
   EXPECT_EQ(c->hypervisor.kernel, "/etc/cocoon/guest/vmlinux");
   EXPECT_EQ(c->hypervisor.initrd, "/boot/initrd.img");
   EXPECT_EQ(c->hypervisor.kernel_params, "loglevel=7");

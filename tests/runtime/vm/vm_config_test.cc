@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "runtime/vm/vm_config.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace cocoon::runtime::vm {
@@ -274,6 +275,54 @@ TEST(VmConfigNames, ParseRoundTripsAndRejectsUnknown) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, Code::kInvalidArgument);
   EXPECT_EQ(bad.error().message, "machine 'pc' is not one of q35, microvm");
+}
+
+TEST(AgentChannel, ParsesResolvesAndNamesTheChoices) {
+  EXPECT_EQ(parseAgentChannel("vsock").value(), AgentChannel::kVsock);
+  EXPECT_EQ(agentChannelName(parseAgentChannel("virtio-serial").value()), "virtio-serial");
+  auto bad = parseAgentChannel("serial");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "agent channel 'serial' is not one of auto, virtio-serial, vsock");
+  EXPECT_EQ(resolveAgentChannel(AgentChannel::kAuto, [] { return true; }), AgentChannel::kVsock);
+  EXPECT_EQ(resolveAgentChannel(AgentChannel::kAuto, [] { return false; }),
+            AgentChannel::kVirtioSerial);
+  EXPECT_EQ(resolveAgentChannel(AgentChannel::kVsock, [] { return false; }), AgentChannel::kVsock);
+  EXPECT_EQ(resolveAgentChannel(AgentChannel::kVirtioSerial, [] { return true; }),
+            AgentChannel::kVirtioSerial);
+}
+
+TEST(QemuCommandLine, VsockReplacesTheVirtioSerialChannel) {
+  VmConfig config = baseConfig();
+  config.agent_channel = AgentChannel::kVsock;
+  config.guest_cid = 1234567;
+  auto args = qemuCommandLine(config, Accel::kTcg);
+  ASSERT_TRUE(args) << args.error().toString();
+  const Args head = headArgs("q35,accel=tcg", "max", "1", "512M", "console=ttyS0 panic=-1 quiet");
+  EXPECT_EQ(*args, concat(concat(head, {"-bios", "/usr/share/qemu/qboot.rom"}),
+                          {"-pidfile", "/run/cocoon/vm1/qemu.pid", "-chardev", "socket,id=qmp,fd=3",
+                           "-mon", "chardev=qmp,mode=control", "-chardev", "socket,id=console,fd=4",
+                           "-serial", "chardev:console", "-device",
+                           "vhost-vsock-pci,guest-cid=1234567,vhostfd=5"}));
+  config.machine = Machine::kMicrovm;
+  args = qemuCommandLine(config, Accel::kKvm);
+  ASSERT_TRUE(args) << args.error().toString();
+  EXPECT_EQ(args->back(), "vhost-vsock-device,guest-cid=1234567,vhostfd=5");
+}
+
+TEST(QemuCommandLine, RejectsUnresolvedChannelAndReservedCids) {
+  VmConfig config = baseConfig();
+  config.agent_channel = AgentChannel::kAuto;
+  auto args = qemuCommandLine(config, Accel::kTcg);
+  ASSERT_FALSE(args);
+  EXPECT_EQ(args.error().message, "agent channel must be resolved to virtio-serial or vsock first");
+  config.agent_channel = AgentChannel::kVsock;
+  for (const std::uint32_t cid : {0U, 2U, 0xffffffffU}) {
+    config.guest_cid = cid;
+    args = qemuCommandLine(config, Accel::kTcg);
+    ASSERT_FALSE(args) << cid;
+    EXPECT_EQ(args.error().code, Code::kInvalidArgument);
+    EXPECT_EQ(args.error().message, fmt::format("guest CID {} is outside 3..4294967294", cid));
+  }
 }
 
 }  // namespace

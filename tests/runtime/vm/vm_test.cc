@@ -18,6 +18,7 @@
 #include "common/subprocess.h"
 #include "common/unique_fd.h"
 #include "runtime/vm/internal/tee_helper.h"
+#include "runtime/vm/internal/vhost_vsock.h"
 #include "support/guest_build.h"
 
 namespace cocoon::runtime::vm {
@@ -238,6 +239,42 @@ TEST_F(VmTest, LaunchReportsTeeHelperThatExitsBeforeItsSocket) {
             std::string::npos)
       << vm.error().toString();
   EXPECT_FALSE(fs::exists(config.run_dir));
+}
+
+TEST(VhostVsock, ReservingACidNeedsTheDeviceAndSaysWhy) {
+  auto missing = internal::reserveGuestCid("/nonexistent/vhost-vsock");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Code::kUnavailable);
+  EXPECT_NE(missing.error().message.find("the vsock agent channel needs "
+                                         "/nonexistent/vhost-vsock (the host's vhost_vsock "
+                                         "module): No such file or directory"),
+            std::string::npos)
+      << missing.error().message;
+  // A device that is not vhost-vsock refuses the ioctl.
+  auto wrong = internal::reserveGuestCid("/dev/null");
+  ASSERT_FALSE(wrong);
+  EXPECT_NE(wrong.error().message.find("on /dev/null"), std::string::npos) << wrong.error().message;
+}
+
+TEST(VmVsock, ChannelWithoutVhostVsockFailsBeforeQemuAndLeavesNothing) {
+  if (vhostVsockUsable()) {
+    GTEST_SKIP() << "this host has /dev/vhost-vsock";
+  }
+  auto dir = TempDir::create("vm-vsock");
+  ASSERT_TRUE(dir);
+  VmConfig config;
+  config.kernel = "/nonexistent/vmlinux";
+  config.initrd = "/nonexistent/initrd";
+  config.run_dir = dir->path() / "run";
+  config.accel = Accel::kTcg;
+  config.agent_channel = AgentChannel::kVsock;
+  auto vm = Vm::launch(config);
+  ASSERT_FALSE(vm);
+  EXPECT_EQ(vm.error().code, Code::kUnavailable);
+  EXPECT_NE(vm.error().message.find("the vsock agent channel needs /dev/vhost-vsock"),
+            std::string::npos)
+      << vm.error().message;
+  EXPECT_FALSE(std::filesystem::exists(config.run_dir));
 }
 
 TEST(ClientSocketPaths, TakesClientChardevPathsOnly) {

@@ -91,6 +91,9 @@ Result<vm::VmConfig> vmConfig(const config::RuntimeConfig& config, const Sandbox
   v.qemu_binary = config.hypervisor.path.string();
   COCOON_ASSIGN_OR_RETURN(v.machine, vm::parseMachine(config.hypervisor.machine));
   COCOON_ASSIGN_OR_RETURN(v.accel, vm::parseAccel(config.hypervisor.accel));
+  COCOON_ASSIGN_OR_RETURN(const vm::AgentChannel channel,
+                          vm::parseAgentChannel(config.hypervisor.agent_channel));
+  v.agent_channel = vm::resolveAgentChannel(channel, vm::vhostVsockUsable);
   v.memory_mib = config.hypervisor.memory_mib;
   v.vcpus = config.hypervisor.vcpus;
   v.kernel = config.hypervisor.kernel;
@@ -196,12 +199,16 @@ Result<std::unique_ptr<Sandbox>> startVmSandbox(const config::RuntimeConfig& con
   if (init_data) {
     vm_config.init_data_block = std::move(init_data->block);
   }
-  COCOON_LOG(kInfo, "sandbox", "sandbox {}: starting a {} VM ({})", spec.id, teeKindName(kind),
-             config.hypervisor.accel);
-  COCOON_ASSIGN_OR_RETURN(ttrpc::Address address,
-                          ttrpc::parseAddress("unix:" + vm_config.agent_socket.string()));
+  COCOON_LOG(kInfo, "sandbox", "sandbox {}: starting a {} VM ({}, agent over {})", spec.id,
+             teeKindName(kind), config.hypervisor.accel,
+             vm::agentChannelName(vm_config.agent_channel));
   const auto launching = std::chrono::steady_clock::now();
   COCOON_ASSIGN_OR_RETURN(std::unique_ptr<vm::Vm> vm, vm::Vm::launch(vm_config));
+  COCOON_ASSIGN_OR_RETURN(
+      ttrpc::Address address,
+      ttrpc::parseAddress(vm->guestCid() != 0
+                              ? fmt::format("vsock:{}:{}", vm->guestCid(), vm::kAgentVsockPort)
+                              : "unix:" + vm_config.agent_socket.string()));
   auto sandbox = std::make_unique<VmSandbox>(
       std::move(vm), spec.run_dir, address,
       std::chrono::duration_cast<milliseconds>(launching - context.began));
