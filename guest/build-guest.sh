@@ -291,6 +291,16 @@ build_once() {
     lib="$(dirname "${lib#"$root"}")/libtss2-tcti-device.so.0"
     [[ -e "$root$lib" ]] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
   done
+  # The agent's HTTP client dlopens libcurl.so.4 at its first request (image pull, KBS),
+  # which ldd cannot list either: libcurl and what ldd lists for it, next to libc.
+  local curl
+  for curl in "$root"/lib/*/libc.so.6 "$root"/usr/lib/*/libc.so.6; do
+    [[ -n "$agent" && -e "$curl" ]] || continue
+    curl="$(dirname "${curl#"$root"}")/libcurl.so.4"
+    for lib in "$curl" $(ldd "$curl" | grep -oE '/[^ ]+' | sort -u); do
+      [[ -e "$root$lib" ]] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+    done
+  done
   if [[ -n "$agent_config" ]]; then
     install -m 0644 "$agent_config" "$root/etc/cocoon/agent.toml"
     payload_args="--config /etc/cocoon/agent.toml${payload_args:+ $payload_args}"
