@@ -216,7 +216,10 @@ Status bindDiskBackedDirs(const fs::path& state_dir, const fs::path& disk) {
       made = createDirectories(target);
     }
     std::error_code ec;
-    if (made && !fs::is_empty(target, ec)) {
+    const bool empty = made && fs::is_empty(target, ec);
+    if (made && ec) {
+      made = fail(Code::kInternal, "reading {}: {}", target.string(), ec.message());
+    } else if (made && !empty) {
       made = fail(Code::kFailedPrecondition,
                   "{} already holds files, which the encrypted store would hide", target.string());
     }
