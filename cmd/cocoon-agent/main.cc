@@ -286,6 +286,42 @@ void logSteps(const std::vector<agent::InitStep>& steps) {
   }
 }
 
+// As PID 1: loads the store's modules and sets up the encrypted store on a thread of its
+// own; the future is ready once the store is (or has failed, recorded in state_dir).
+std::shared_future<void> startGuestStore(const agent::AgentConfig& config) {
+  // The store's modules (ext4, device-mapper, ...) and the store itself take a second or
+  // more under TCG and only CreateContainer needs them: the agent serves meanwhile, and
+  // CreateContainer waits (AgentServiceOptions::store_ready). The thread ends with the
+  // guest: PID 1 never exits, it resets the VM.
+  std::promise<void> done;
+  std::shared_future<void> ready = done.get_future().share();
+  std::thread([state_dir = config.state_dir, runtime = config.oci_runtime,
+               done = std::move(done)]() mutable {
+    // SCHED_IDLE: the guest has one vCPU by default, and the rest of the agent's start
+    // and the host's first requests should not share it with this thread (Linux applies
+    // the policy to the calling thread; mke2fs inherits it).
+    const sched_param idle{};
+    if (::sched_setscheduler(0, SCHED_IDLE, &idle) != 0) {
+      COCOON_LOG(kWarn, "agent", "store thread: SCHED_IDLE: {}", std::strerror(errno));
+    }
+    logSteps(agent::loadKernelModules(kStoreModules));
+    const auto store = agent::storage::setupGuestStore(state_dir);
+    if (store.status) {
+      COCOON_LOG(kInfo, "agent", "{}", store.summary);
+    } else {
+      COCOON_LOG(kError, "agent", "{}; guest pulls are refused", store.summary);
+    }
+    done.set_value();
+    // The probe Supervisor::create skips as PID 1, for the console.
+    if (auto version = agent::container::probeRuntime(runtime, std::chrono::seconds(30))) {
+      COCOON_LOG(kInfo, "agent", "OCI runtime {}: {}", runtime.string(), *version);
+    } else {
+      COCOON_LOG(kError, "agent", "{}; containers will fail", version.error().toString());
+    }
+  }).detach();
+  return ready;
+}
+
 int run(const Flags& flags, std::chrono::steady_clock::time_point started, bool pid1) {
   auto log_options = resolveLogOptions(flags.log_level);
   if (!log_options || !initLogging(*log_options)) {
@@ -312,36 +348,7 @@ int run(const Flags& flags, std::chrono::steady_clock::time_point started, bool 
   }
   std::shared_future<void> store_ready;
   if (pid1) {
-    // The store's modules (ext4, device-mapper, ...) and the store itself take a second or
-    // more under TCG and only CreateContainer needs them: the agent serves meanwhile, and
-    // CreateContainer waits (AgentServiceOptions::store_ready). The thread ends with the
-    // guest: PID 1 never exits, it resets the VM.
-    std::promise<void> done;
-    store_ready = done.get_future().share();
-    std::thread([state_dir = config.state_dir, runtime = config.oci_runtime,
-                 done = std::move(done)]() mutable {
-      // SCHED_IDLE: the guest has one vCPU by default, and the rest of the agent's start
-      // and the host's first requests should not share it with this thread (Linux applies
-      // the policy to the calling thread; mke2fs inherits it).
-      const sched_param idle{};
-      if (::sched_setscheduler(0, SCHED_IDLE, &idle) != 0) {
-        COCOON_LOG(kWarn, "agent", "store thread: SCHED_IDLE: {}", std::strerror(errno));
-      }
-      logSteps(agent::loadKernelModules(kStoreModules));
-      const auto store = agent::storage::setupGuestStore(state_dir);
-      if (store.status) {
-        COCOON_LOG(kInfo, "agent", "{}", store.summary);
-      } else {
-        COCOON_LOG(kError, "agent", "{}; guest pulls are refused", store.summary);
-      }
-      done.set_value();
-      // The probe Supervisor::create skips as PID 1, for the console.
-      if (auto version = agent::container::probeRuntime(runtime, std::chrono::seconds(30))) {
-        COCOON_LOG(kInfo, "agent", "OCI runtime {}: {}", runtime.string(), *version);
-      } else {
-        COCOON_LOG(kError, "agent", "{}; containers will fail", version.error().toString());
-      }
-    }).detach();
+    store_ready = startGuestStore(config);
   }
   // The owner's init-data overrides the image's settings and policy; when present but
   // unusable, every request is refused with the reason (fail closed).

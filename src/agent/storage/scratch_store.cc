@@ -199,39 +199,37 @@ Status zeroAreas(const fs::path& device,
   return okStatus();
 }
 
+// Bind-mounts `source` (made if missing) onto `target`, which must be empty or missing.
+Status bindEmptyDir(const fs::path& source, const fs::path& target) {
+  COCOON_TRY(createDirectories(source));
+  COCOON_TRY(createDirectories(target));
+  std::error_code ec;
+  const bool empty = fs::is_empty(target, ec);
+  if (ec) {
+    return fail(Code::kInternal, "reading {}: {}", target.string(), ec.message());
+  }
+  if (!empty) {
+    return fail(Code::kFailedPrecondition,
+                "{} already holds files, which the encrypted store would hide", target.string());
+  }
+  if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+    return fail(errnoError(errno, fmt::format("bind {} on {}", source.string(), target.string())));
+  }
+  return okStatus();
+}
+
 // Binds <disk>/<dir> onto <state_dir>/<dir> for each of kDiskBackedDirs; on failure the
 // binds made so far are undone.
 Status bindDiskBackedDirs(const fs::path& state_dir, const fs::path& disk) {
   std::vector<fs::path> bound;
-  auto undo = [&bound] {
-    for (const fs::path& target : bound) {
-      ::umount2(target.c_str(), MNT_DETACH);
-    }
-  };
   for (std::string_view name : kDiskBackedDirs) {
-    const fs::path source = disk / name;
-    const fs::path target = state_dir / name;
-    Status made = createDirectories(source);
-    if (made) {
-      made = createDirectories(target);
-    }
-    std::error_code ec;
-    const bool empty = made && fs::is_empty(target, ec);
-    if (made && ec) {
-      made = fail(Code::kInternal, "reading {}: {}", target.string(), ec.message());
-    } else if (made && !empty) {
-      made = fail(Code::kFailedPrecondition,
-                  "{} already holds files, which the encrypted store would hide", target.string());
-    }
-    if (made && ::mount(source.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0) {
-      made =
-          fail(errnoError(errno, fmt::format("bind {} on {}", source.string(), target.string())));
-    }
-    if (!made) {
-      undo();
+    if (Status made = bindEmptyDir(disk / name, state_dir / name); !made) {
+      for (const fs::path& target : bound) {
+        ::umount2(target.c_str(), MNT_DETACH);
+      }
       return made;
     }
-    bound.push_back(target);
+    bound.push_back(state_dir / name);
   }
   return okStatus();
 }

@@ -239,14 +239,12 @@ Status Vm::waitVsockListening(std::chrono::milliseconds timeout) {
   // answers with a reset (or, before its driver is up, not at all, hence the short
   // connect timeout); the connection is closed again at once.
   const auto deadline = Clock::now() + timeout;
-  std::string last = "no attempt";
   for (;;) {
     auto connected =
         internal::connectVsock(state_->guest_cid, kAgentVsockPort, std::chrono::milliseconds(500));
     if (connected) {
       break;
     }
-    last = connected.error().toString();
     if (auto exited = state_->qemu->waitFor(std::chrono::milliseconds(0)); exited && *exited) {
       return fail(Code::kUnavailable,
                   "QEMU exited ({}) before the agent listened on vsock; "
@@ -256,7 +254,8 @@ Status Vm::waitVsockListening(std::chrono::milliseconds timeout) {
     if (Clock::now() >= deadline) {
       return fail(Code::kDeadlineExceeded,
                   "the agent did not listen on vsock:{}:{} within {} ms (last: {})",
-                  state_->guest_cid, kAgentVsockPort, timeout.count(), last);
+                  state_->guest_cid, kAgentVsockPort, timeout.count(),
+                  connected.error().toString());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
