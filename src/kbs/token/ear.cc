@@ -2,6 +2,8 @@
 // EAR token issuance (trustee's ear_broker claim set) and verification.
 #include "kbs/token/ear.h"
 
+#include <algorithm>
+#include <array>
 #include <optional>
 #include <utility>
 
@@ -9,6 +11,7 @@
 #include "crypto/jose/algorithms.h"
 #include "crypto/jose/jwt.h"
 #include "crypto/signature.h"
+#include "kbs/token/internal/json_writer.h"
 
 namespace cocoon::kbs::token {
 namespace {
@@ -36,23 +39,103 @@ Result<Json> signingJwk(const crypto::Key& key) {
   return out;
 }
 
-// trustee's transform_claims: report_data / init_data travel next to the claims derived
-// from them; everything else the verifier said sits under the TEE's name.
-Json annotatedEvidence(const EarAppraisal& appraisal) {
-  Json tee_claims = appraisal.tee_claims;
-  Json out = Json::object();
-  if (auto it = tee_claims.find("init_data"); it != tee_claims.end()) {
-    out["init_data"] = std::move(*it);
-    out["init_data_claims"] = appraisal.init_data_claims;
-    tee_claims.erase("init_data");
+// The trust vector's set components, in dumpCompact's (sorted) member order.
+void writeVector(internal::JsonWriter& w, const policy::TrustVector& vector) {
+  static const auto kSorted = [] {
+    std::array<policy::TrustComponent, policy::kTrustComponentCount> order{};
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      order[i] = static_cast<policy::TrustComponent>(i);
+    }
+    std::sort(order.begin(), order.end(), [](auto a, auto b) {
+      return policy::trustComponentName(a) < policy::trustComponentName(b);
+    });
+    return order;
+  }();
+  w.beginObject();
+  for (policy::TrustComponent component : kSorted) {
+    if (auto value = vector.get(component)) {
+      w.key(policy::trustComponentName(component)).integer(*value);
+    }
   }
-  if (auto it = tee_claims.find("report_data"); it != tee_claims.end()) {
-    out["report_data"] = std::move(*it);
-    tee_claims.erase("report_data");
+  w.endObject();
+}
+
+// trustee's transform_claims: report_data / init_data travel next to the claims derived
+// from them; everything else the verifier said sits under the TEE's name. Members go in
+// sorted order, as dumpCompact of the same object writes them.
+void writeAnnotatedEvidence(internal::JsonWriter& w, const EarAppraisal& appraisal) {
+  const Json& tee_claims = appraisal.tee_claims;
+  const auto init_data = tee_claims.find("init_data");
+  const auto report_data = tee_claims.find("report_data");
+  const std::string_view tee = kbs_protocol::teeName(appraisal.tee);
+  enum class Member : std::uint8_t { kInitData, kInitDataClaims, kReportData, kRuntime, kTee };
+  std::array<std::pair<std::string_view, Member>, 5> members;
+  std::size_t count = 0;
+  if (init_data != tee_claims.end()) {
+    members[count++] = {"init_data", Member::kInitData};
+    members[count++] = {"init_data_claims", Member::kInitDataClaims};
+  }
+  if (report_data != tee_claims.end()) {
+    members[count++] = {"report_data", Member::kReportData};
   }
   // Unlike trustee we always carry the runtime data: the KBS needs its tee-pubkey.
-  out["runtime_data_claims"] = appraisal.runtime_data_claims;
-  out[std::string(kbs_protocol::teeName(appraisal.tee))] = std::move(tee_claims);
+  members[count++] = {"runtime_data_claims", Member::kRuntime};
+  members[count++] = {tee, Member::kTee};
+  std::sort(members.begin(), members.begin() + static_cast<std::ptrdiff_t>(count));
+  w.beginObject();
+  for (std::size_t i = 0; i < count; ++i) {
+    w.key(members[i].first);
+    switch (members[i].second) {
+      case Member::kInitData:
+        w.value(*init_data);
+        break;
+      case Member::kInitDataClaims:
+        w.value(appraisal.init_data_claims);
+        break;
+      case Member::kReportData:
+        w.value(*report_data);
+        break;
+      case Member::kRuntime:
+        w.value(appraisal.runtime_data_claims);
+        break;
+      case Member::kTee:
+        w.beginObject();
+        for (const auto& [name, value] : tee_claims.get_ref<const Json::object_t&>()) {
+          if (name != "init_data" && name != "report_data") {
+            w.key(name).value(value);
+          }
+        }
+        w.endObject();
+        break;
+    }
+  }
+  w.endObject();
+}
+
+// The claims set, written as dumpCompact writes the equivalent json::Json (sorted
+// members), so tokens keep their bytes: {"ear.verifier-id":{"build","developer"},
+// "eat_profile","exp","iat","submods":{"cpu0":{...}}}.
+std::string earClaims(const EarIssuerConfig& cfg, const EarAppraisal& appraisal, std::int64_t iat) {
+  std::string out;
+  out.reserve(1536);
+  internal::JsonWriter w(out);
+  w.beginObject();
+  w.key("ear.verifier-id").beginObject();
+  w.key("build").string(cfg.build).key("developer").string(cfg.developer).endObject();
+  w.key("eat_profile").string(cfg.profile);
+  w.key("exp").integer(iat + cfg.validity.count());
+  w.key("iat").integer(iat);
+  w.key("submods").beginObject().key(kSubmod).beginObject();
+  if (appraisal.development_only) {
+    w.key(kDevelopmentOnlyClaim).boolean(true);
+  }
+  w.key(kPolicyId).string(appraisal.decision.policy_id);
+  w.key(kStatus).string(policy::trustTierName(appraisal.decision.vector.status()));
+  w.key(kVector);
+  writeVector(w, appraisal.decision.vector);
+  w.key(kAnnotated);
+  writeAnnotatedEvidence(w, appraisal);
+  w.endObject().endObject().endObject();
   return out;
 }
 
@@ -189,26 +272,10 @@ Result<std::string> issueEarToken(const EarSigner& signer, const EarAppraisal& a
       !pubkey->is_object()) {
     return fail(Code::kInvalidArgument, "EAR token: runtime_data_claims.tee-pubkey missing");
   }
-  const auto& cfg = signer.config();
-  Json submod = Json::object();
-  submod[kStatus] = policy::trustTierName(appraisal.decision.vector.status());
-  submod[kVector] = appraisal.decision.vector.toJson();
-  submod[kPolicyId] = appraisal.decision.policy_id;
-  submod[kAnnotated] = annotatedEvidence(appraisal);
-  if (appraisal.development_only) {
-    submod[kDevelopmentOnlyClaim] = true;
-  }
-  const std::int64_t iat = unixSeconds(now);
-  Json claims = {
-      {"eat_profile", cfg.profile},
-      {"iat", iat},
-      {"exp", iat + cfg.validity.count()},
-      {"ear.verifier-id", {{"developer", cfg.developer}, {"build", cfg.build}}},
-      {"submods", {{std::string(kSubmod), std::move(submod)}}},
-  };
+  const std::string claims = earClaims(signer.config(), appraisal, unixSeconds(now));
   std::string token = signer.protectedHeaderB64();
   token += '.';
-  token += base64UrlEncode(asBytes(json::dumpCompact(claims)));
+  token += base64UrlEncode(asBytes(claims));
   COCOON_ASSIGN_OR_RETURN(
       Bytes signature,
       withContext(crypto::sign(signer.key(), jose::jwsSignatureScheme(jose::JwsAlgorithm::kEs256),

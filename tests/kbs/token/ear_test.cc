@@ -122,6 +122,76 @@ TEST_F(EarTokenTest, HasTrusteesHeaderAndClaimSet) {
             appraisal_.runtime_data_claims["tee-pubkey"]);
 }
 
+// The claims as issueEarToken built them before it wrote them directly: a json::Json
+// document, dumped compact. Tokens must keep these bytes (trustee's EAR, and clients
+// that compare tokens).
+std::string referenceClaims(const EarAppraisal& appraisal, std::int64_t iat) {
+  Json tee_claims = appraisal.tee_claims;
+  Json annotated = Json::object();
+  if (tee_claims.contains("init_data")) {
+    annotated["init_data"] = tee_claims["init_data"];
+    annotated["init_data_claims"] = appraisal.init_data_claims;
+    tee_claims.erase("init_data");
+  }
+  if (tee_claims.contains("report_data")) {
+    annotated["report_data"] = tee_claims["report_data"];
+    tee_claims.erase("report_data");
+  }
+  annotated["runtime_data_claims"] = appraisal.runtime_data_claims;
+  annotated[std::string(kbs_protocol::teeName(appraisal.tee))] = tee_claims;
+  Json submod = {{"ear.status", policy::trustTierName(appraisal.decision.vector.status())},
+                 {"ear.trustworthiness-vector", appraisal.decision.vector.toJson()},
+                 {"ear.appraisal-policy-id", appraisal.decision.policy_id},
+                 {"ear.veraison.annotated-evidence", annotated}};
+  if (appraisal.development_only) {
+    submod[kDevelopmentOnlyClaim] = true;
+  }
+  Json claims = {{"eat_profile", kEarProfile},
+                 {"iat", iat},
+                 {"exp", iat + 300},
+                 {"ear.verifier-id", {{"developer", "cocoon"}, {"build", "cocoon-kbs"}}},
+                 {"submods", {{"cpu0", submod}}}};
+  return json::dumpCompact(claims);
+}
+
+std::string claimsBytes(std::string_view token) {
+  const std::size_t start = token.find('.') + 1;
+  Bytes raw = base64UrlDecode(token.substr(start, token.find('.', start) - start)).value();
+  return std::string(raw.begin(), raw.end());
+}
+
+TEST_F(EarTokenTest, ClaimsAreTheBytesOfTheJsonDocument) {
+  EXPECT_EQ(claimsBytes(issue()), referenceClaims(appraisal_, kNow));
+  // TEE names that sort before, between and after the annotated evidence's own members;
+  // claims with escapes, non-ASCII, numbers of every kind, arrays and nesting; the
+  // development-only marker; every trust component; no init_data or report_data.
+  appraisal_.tee_claims = {
+      {"quote", {{"body", {{"mr_td", "ab\"c\\d\n\u0001\u007f"}, {"svn", -3}}}}},
+      {"list", {1, 2.5, 1e300, -0.0, true, nullptr, "\u00e9\u4e2d\U0001F600"}},
+      {"big", std::uint64_t{18446744073709551615u}},
+      {"ill-formed", std::string("a\xff\xc0\x80"
+                                 "b\xe2\x82")},
+      {"", Json::object()},
+      {"report_data", Json::array()}};
+  appraisal_.development_only = true;
+  for (std::size_t i = 0; i < policy::kTrustComponentCount; ++i) {
+    appraisal_.decision.vector.set(static_cast<policy::TrustComponent>(i),
+                                   static_cast<std::int8_t>(i * 17 - 60));
+  }
+  appraisal_.decision.policy_id = "p\"olicy\t";
+  for (auto tee : {kbs_protocol::Tee::kAzSnpVtpm, kbs_protocol::Tee::kCca,
+                   kbs_protocol::Tee::kSample, kbs_protocol::Tee::kTpm}) {
+    appraisal_.tee = tee;
+    EXPECT_EQ(claimsBytes(issue()), referenceClaims(appraisal_, kNow))
+        << kbs_protocol::teeName(tee);
+  }
+  appraisal_.tee_claims = Json::object();
+  appraisal_.init_data_claims = nullptr;
+  EXPECT_EQ(claimsBytes(issue()), referenceClaims(appraisal_, kNow));
+  appraisal_.tee_claims = {{"init_data", "cd"}};
+  EXPECT_EQ(claimsBytes(issue()), referenceClaims(appraisal_, kNow));
+}
+
 TEST_F(EarTokenTest, MarksDevelopmentOnlyEvidence) {
   appraisal_.tee = kbs_protocol::Tee::kSample;
   appraisal_.development_only = true;
