@@ -93,30 +93,33 @@ Result<InitData> parseInitData(const Json& object) {
   return init_data;
 }
 
-Result<RuntimeData> parseRuntimeData(const Json& object) {
+// The parsers below take the parsed object by reference and move the members they keep
+// (the JWK object, the evidence) out of it instead of copying them.
+Result<RuntimeData> parseRuntimeData(Json& object) {
   constexpr std::string_view kWhere = "runtime-data";
   COCOON_TRY(onlyMembers(object, {"nonce", "tee-pubkey"}, kWhere));
   COCOON_ASSIGN_OR_RETURN(std::string nonce, stringMember(object, "nonce", kWhere));
   COCOON_TRY(withContext(checkNonce(nonce), "runtime-data.nonce"));
-  COCOON_ASSIGN_OR_RETURN(const Json* jwk_json, objectMember(object, "tee-pubkey", kWhere));
-  auto jwk = jose::jwkFromJson(*jwk_json);
+  COCOON_TRY(objectMember(object, "tee-pubkey", kWhere));
+  Json& jwk_json = *object.find("tee-pubkey");
+  auto jwk = jose::jwkFromJson(jwk_json);
   if (!jwk) {
     return fail(Error(jwk.error()).addContext("runtime-data.tee-pubkey"));
   }
   if (jwk->key.hasPrivate()) {
     return fail(Code::kInvalidArgument, "runtime-data.tee-pubkey: must be a public key");
   }
-  return RuntimeData{std::move(nonce), std::move(*jwk), *jwk_json};
+  return RuntimeData{std::move(nonce), std::move(*jwk), std::move(jwk_json)};
 }
 
-Result<TeeEvidence> parseTeeEvidence(const Json& object) {
+Result<TeeEvidence> parseTeeEvidence(Json& object) {
   constexpr std::string_view kWhere = "tee-evidence";
   COCOON_TRY(onlyMembers(object, {"primary_evidence", "additional_evidence"}, kWhere));
   TeeEvidence evidence;
-  COCOON_ASSIGN_OR_RETURN(const Json* primary, member(object, "primary_evidence", kWhere));
-  evidence.primary_evidence = *primary;
+  COCOON_TRY(member(object, "primary_evidence", kWhere));
   COCOON_ASSIGN_OR_RETURN(evidence.additional_evidence,
                           stringMember(object, "additional_evidence", kWhere));
+  evidence.primary_evidence = std::move(*object.find("primary_evidence"));
   return evidence;
 }
 
@@ -218,10 +221,10 @@ Result<Attestation> parseAttestation(std::string_view text) {
     COCOON_ASSIGN_OR_RETURN(const Json* init, objectMember(object, "init-data", kWhere));
     COCOON_ASSIGN_OR_RETURN(init_data, parseInitData(*init));
   }
-  COCOON_ASSIGN_OR_RETURN(const Json* runtime, objectMember(object, "runtime-data", kWhere));
-  COCOON_ASSIGN_OR_RETURN(RuntimeData runtime_data, parseRuntimeData(*runtime));
-  COCOON_ASSIGN_OR_RETURN(const Json* evidence, objectMember(object, "tee-evidence", kWhere));
-  COCOON_ASSIGN_OR_RETURN(TeeEvidence tee_evidence, parseTeeEvidence(*evidence));
+  COCOON_TRY(objectMember(object, "runtime-data", kWhere));
+  COCOON_ASSIGN_OR_RETURN(RuntimeData runtime_data, parseRuntimeData(*object.find("runtime-data")));
+  COCOON_TRY(objectMember(object, "tee-evidence", kWhere));
+  COCOON_ASSIGN_OR_RETURN(TeeEvidence tee_evidence, parseTeeEvidence(*object.find("tee-evidence")));
   return Attestation{std::move(init_data), std::move(runtime_data), std::move(tee_evidence)};
 }
 
