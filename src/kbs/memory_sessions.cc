@@ -5,7 +5,9 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <set>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -14,6 +16,15 @@ namespace {
 
 using store::Session;
 using store::SessionState;
+
+// Session ids and nonces are random text made by the KBS; lookups by a client's cookie
+// take a string_view.
+struct TextHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const noexcept {
+    return std::hash<std::string_view>{}(text);
+  }
+};
 
 class MemorySessionStore : public store::KbsStore {
  public:
@@ -90,10 +101,9 @@ class MemorySessionStore : public store::KbsStore {
 
   Status createSession(const Session& s) override {
     std::lock_guard lock(mutex_);
-    if (sessions_.contains(s.id) || nonces_.contains(s.nonce)) {
+    if (nonces_.contains(s.nonce) || !sessions_.try_emplace(s.id, s).second) {
       return fail(Code::kAlreadyExists, "a session with this id or nonce is already stored");
     }
-    sessions_.emplace(s.id, s);
     nonces_.insert(s.nonce);
     return {};
   }
@@ -175,8 +185,10 @@ class MemorySessionStore : public store::KbsStore {
   std::map<std::string, Result<std::string>, std::less<>> policies_;
   std::optional<std::map<std::string, std::vector<store::ReferenceValue>>> reference_values_;
   std::mutex mutex_;
-  std::map<std::string, Session, std::less<>> sessions_;  // guarded by mutex_
-  std::set<std::string, std::less<>> nonces_;             // guarded by mutex_
+  // Hashed, not ordered: a busy KBS holds tens of thousands of live sessions, and each
+  // handshake looks one up three times.
+  std::unordered_map<std::string, Session, TextHash, std::equal_to<>> sessions_;  // mutex_
+  std::unordered_set<std::string, TextHash, std::equal_to<>> nonces_;             // mutex_
 };
 
 }  // namespace

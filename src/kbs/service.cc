@@ -2,6 +2,7 @@
 // The KBS endpoints: RCAR (auth, attest), resources, admin, JWKS.
 #include "kbs/service.h"
 
+#include <array>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -282,8 +283,11 @@ struct KbsService::Impl {
     }
     auto now = options.clock();
     store::Session session;
-    session.id = hexEncode(crypto::randomBytes(16));
-    session.nonce = base64Encode(crypto::randomBytes(32));
+    // One draw for both: 16 bytes of session id, then the 32-byte nonce.
+    std::array<std::uint8_t, 16 + kbs_protocol::kNonceBytes> random{};
+    crypto::fillRandom(random);
+    session.id = hexEncode(ByteSpan(random).first(16));
+    session.nonce = base64Encode(ByteSpan(random).subspan(16));
     session.tee = std::string(kbs_protocol::teeName(parsed->tee));
     session.created_at = now;
     session.expires_at = now + options.session_ttl;
@@ -370,8 +374,13 @@ struct KbsService::Impl {
       return httpFail(
           failure(401, ErrorKind::kAttestationError, verify::toError(verified.error()).toString()));
     }
-    json::Json runtime_data_claims = {{"nonce", session.nonce},
-                                      {"tee-pubkey", attestation->runtime_data.tee_pubkey_json}};
+    // The session keeps the guest's key as text; the JSON value itself moves into the
+    // policy input and from there into the token's claims (no copies of the claims).
+    const std::string tee_pubkey_text =
+        json::dumpCompact(attestation->runtime_data.tee_pubkey_json);
+    json::Json runtime_data_claims = json::Json::object();
+    runtime_data_claims["nonce"] = session.nonce;
+    runtime_data_claims["tee-pubkey"] = std::move(attestation->runtime_data.tee_pubkey_json);
 
     // Appraisal by the attestation policy over TEE-neutral claims.
     COCOON_ASSIGN_OR_RETURN(std::string text, policyText(store::PolicyKind::kAttestation,
@@ -382,16 +391,16 @@ struct KbsService::Impl {
     if (!refs) {
       return httpFail(failure(503, ErrorKind::kAttestationError, refs.error().toString()));
     }
+    json::Json input =
+        policy::makeAttestationInput(session.tee, std::move(verified->claims),
+                                     std::move(init_data_claims), std::move(runtime_data_claims));
     token::EarAppraisal appraisal;
     appraisal.tee = *tee;
-    appraisal.tee_claims = verified->claims;
-    appraisal.init_data_claims = init_data_claims;
-    appraisal.runtime_data_claims = runtime_data_claims;
     appraisal.development_only = verified->development_only;
-    appraisal.decision =
-        appraiser->evaluate(policy::makeAttestationInput(session.tee, verified->claims,
-                                                         init_data_claims, runtime_data_claims),
-                            *refs);
+    appraisal.decision = appraiser->evaluate(input, *refs);
+    appraisal.tee_claims = std::move(input["claims"]);
+    appraisal.init_data_claims = std::move(input["init_data_claims"]);
+    appraisal.runtime_data_claims = std::move(input["runtime_data_claims"]);
     if (!appraisal.decision.allow) {
       countAttestation(session.tee, "denied");
       return httpFail(failure(401, ErrorKind::kPolicyDeny,
@@ -403,9 +412,8 @@ struct KbsService::Impl {
     if (!token) {
       return httpFail(failure(500, ErrorKind::kAttestationError, token.error().toString()));
     }
-    auto marked = store.markSessionAttested(
-        session.id, *token, json::dumpCompact(attestation->runtime_data.tee_pubkey_json),
-        now + signer.config().validity);
+    auto marked = store.markSessionAttested(session.id, *token, tee_pubkey_text,
+                                            now + signer.config().validity);
     if (!marked) {
       // Another request attested this session first (a replayed challenge): refuse.
       countAttestation(session.tee, "replayed");
