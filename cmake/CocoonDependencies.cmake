@@ -8,6 +8,25 @@ find_package(spdlog REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(tomlplusplus REQUIRED)
 find_package(Threads REQUIRED)
+
+# fmt, spdlog and toml++ as our targets link them: Debian's shared libraries, or for the lean
+# guest agent (COCOON_GUEST_AGENT_STATIC) their header-only forms, compiled into the binary.
+# Debian ships no static archive of them, and their three .so files cost the idle agent
+# 0.66 MiB of Rss (bench/agent/README.md). Each build uses one form throughout.
+if(COCOON_GUEST_AGENT_STATIC)
+  set_property(TARGET spdlog::spdlog_header_only
+               PROPERTY INTERFACE_LINK_LIBRARIES Threads::Threads fmt::fmt-header-only)
+  add_library(cocoon_tomlplusplus_header_only INTERFACE)
+  target_compile_definitions(cocoon_tomlplusplus_header_only INTERFACE TOML_HEADER_ONLY=1)
+  target_compile_features(cocoon_tomlplusplus_header_only INTERFACE cxx_std_17)
+  set(COCOON_FMT fmt::fmt-header-only)
+  set(COCOON_SPDLOG spdlog::spdlog_header_only)
+  set(COCOON_TOMLPLUSPLUS cocoon_tomlplusplus_header_only)
+else()
+  set(COCOON_FMT fmt::fmt)
+  set(COCOON_SPDLOG spdlog::spdlog)
+  set(COCOON_TOMLPLUSPLUS tomlplusplus::tomlplusplus)
+endif()
 if(COCOON_BUILD_TESTS)
   find_package(GTest REQUIRED)
   include(GoogleTest)

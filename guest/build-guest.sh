@@ -284,21 +284,19 @@ build_once() {
       [[ -e "$root$lib" ]] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
     done
   done
-  # tpm2-tss's TCTI loader dlopens the TCTI by name, which ldd cannot list: the agent
-  # reaches the vTPM (/dev/tpmrm0) through libtss2-tcti-device.
-  for lib in "$root"/lib/*/libtss2-tctildr.so.0 "$root"/usr/lib/*/libtss2-tctildr.so.0; do
-    [[ -e "$lib" ]] || continue
-    lib="$(dirname "${lib#"$root"}")/libtss2-tcti-device.so.0"
-    [[ -e "$root$lib" ]] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
-  done
-  # The agent's HTTP client dlopens libcurl.so.4 at its first request (image pull, KBS),
-  # which ldd cannot list either: libcurl and what ldd lists for it, next to libc.
-  local curl
-  for curl in "$root"/lib/*/libc.so.6 "$root"/usr/lib/*/libc.so.6; do
-    [[ -n "$agent" && -e "$curl" ]] || continue
-    curl="$(dirname "${curl#"$root"}")/libcurl.so.4"
-    for lib in "$curl" $(ldd "$curl" | grep -oE '/[^ ]+' | sort -u); do
-      [[ -e "$root$lib" ]] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+  # Libraries the agent dlopens at first use, which ldd cannot list (common/shared_library.h):
+  # libcurl (image pulls, the KBS), ISA-L (gzip layers), libcryptsetup (the encrypted
+  # scratch store) and tpm2-tss (vTPM quotes), whose TCTI loader in turn dlopens
+  # libtss2-tcti-device for /dev/tpmrm0. Each with what ldd lists for it, next to libc.
+  local libc libdir soname
+  for libc in "$root"/lib/*/libc.so.6 "$root"/usr/lib/*/libc.so.6; do
+    [[ -n "$agent" && -e "$libc" ]] || continue
+    libdir="$(dirname "${libc#"$root"}")"
+    for soname in libcurl.so.4 libisal.so.2 libcryptsetup.so.12 libtss2-tctildr.so.0 \
+      libtss2-esys.so.0 libtss2-mu.so.0 libtss2-rc.so.0 libtss2-tcti-device.so.0; do
+      for lib in "$libdir/$soname" $(ldd "$libdir/$soname" | grep -oE '/[^ ]+' | sort -u); do
+        [[ -e "$root$lib" ]] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+      done
     done
   done
   if [[ -n "$agent_config" ]]; then

@@ -38,6 +38,8 @@ class AgentEnv {
   const std::filesystem::path& dir() const { return dir_.path(); }
   std::string socketAddress() const { return "unix:" + (dir_.path() / "agent.sock").string(); }
   ttrpc::Client& client() { return *client_; }
+  // The running agent's process id; 0 when none was started.
+  pid_t agentPid() const { return agent_ ? agent_->pid() : 0; }
   // Everything the agent printed so far.
   std::string agentOutput() const { return agent_ ? agent_->output() : std::string(); }
 

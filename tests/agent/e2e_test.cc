@@ -2,10 +2,17 @@
 // cocoon-agent end to end over a unix socket: a busybox image pulled in the "guest" from a
 // real docker-registry, run by runc; stdout, exit statuses, signals, the confidential
 // default policy, and hostile requests that must not stop the agent.
+#include <algorithm>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include <google/protobuf/empty.pb.h>
 #include <gtest/gtest.h>
 
 #include "agent/agent_env.h"
+#include "common/files.h"
 #include "proto/agent/agent.pb.h"
 #include "proto/agent/health.pb.h"
 #include "support/expect.h"
@@ -108,6 +115,50 @@ TEST_F(AgentE2e, PullsCreatesStartsAndRelaysOutputAndExitCode) {
   auto removed = env_->call<Empty>("RemoveContainer", remove);
   ASSERT_TRUE(removed) << removed.error().toString();
   EXPECT_FALSE(std::filesystem::exists(bundle));
+}
+
+// The shared libraries mapped into process `pid` whose file name starts with `prefix`.
+std::vector<std::string> mappedLibraries(pid_t pid, std::string_view prefix) {
+  std::vector<std::string> found;
+  auto maps = readTextFile(fmt::format("/proc/{}/maps", pid), std::size_t{16} << 20);
+  EXPECT_TRUE(maps) << maps.error().toString();
+  if (!maps) {
+    return found;
+  }
+  std::istringstream lines(*maps);
+  for (std::string line; std::getline(lines, line);) {
+    const std::size_t slash = line.rfind('/');
+    if (slash == std::string::npos || line.compare(slash + 1, prefix.size(), prefix) != 0) {
+      continue;
+    }
+    if (std::find(found.begin(), found.end(), line.substr(slash + 1)) == found.end()) {
+      found.push_back(line.substr(slash + 1));
+    }
+  }
+  return found;
+}
+
+// The libraries that only some requests need are loaded by those requests
+// (common/shared_library.h), so the idle agent maps none of them: libcurl comes with the
+// first pull, ISA-L with its first gzip layer; libcryptsetup (scratch disk) and tpm2-tss
+// (vTPM quote) never here.
+TEST_F(AgentE2e, MapsLibcurlAndIsalOnlyOnceItPullsAndNeverCryptsetupOrTss2WithoutTheirDevices) {
+  ASSERT_TRUE(env_->startAgent({"--permissive-policy"}));
+  const pid_t pid = env_->agentPid();
+  ASSERT_GT(pid, 0);
+  for (std::string_view lib : {"libcurl", "libisal", "libcryptsetup", "libtss2"}) {
+    EXPECT_EQ(mappedLibraries(pid, lib), std::vector<std::string>{}) << lib << " when ready";
+  }
+  createAndStart("lazy", {"true"});
+  cocoon::test::expectValue(wait("lazy"), 0);
+  // The registry's busybox layer is gzip: the pull loaded ISA-L as well.
+  for (std::string_view lib : {"libcurl.so.4", "libisal.so.2"}) {
+    const std::vector<std::string> mapped = mappedLibraries(pid, lib);
+    ASSERT_EQ(mapped.size(), 1U) << lib << " after a pull";
+  }
+  for (std::string_view lib : {"libcryptsetup", "libtss2"}) {
+    EXPECT_EQ(mappedLibraries(pid, lib), std::vector<std::string>{}) << lib << " after a pull";
+  }
 }
 
 TEST_F(AgentE2e, KilledContainerReports128PlusSignal) {

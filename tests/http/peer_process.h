@@ -41,6 +41,8 @@ class PeerProcess {
   // Everything the peer printed so far (capped at 1 MiB).
   std::string output() const;
 
+  pid_t pid() const { return pid_; }
+
  private:
   PeerProcess(pid_t pid, int read_fd);
   void readLoop();

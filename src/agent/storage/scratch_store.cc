@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "agent/storage/internal/cryptsetup_library.h"
 #include "common/bytes.h"
 #include "common/files.h"
 #include "common/subprocess.h"
@@ -26,6 +27,7 @@ namespace cocoon::agent::storage {
 namespace {
 
 namespace fs = std::filesystem;
+using internal::CryptsetupLibrary;
 using Clock = std::chrono::steady_clock;
 
 constexpr char kCipher[] = "aes";
@@ -89,17 +91,21 @@ Result<std::uint64_t> sizeOf(const fs::path& device) {
 }
 
 // Owns the crypt_device handle (which holds its own copy of the volume key until freed)
-// and removes the mapping unless release()d.
+// and removes the mapping unless keep()'d. REQUIRES: `crypt` outlives it.
 class CryptDevice {
  public:
+  explicit CryptDevice(const CryptsetupLibrary& crypt) : crypt_(crypt) {}
+  CryptDevice(const CryptDevice&) = delete;
+  CryptDevice& operator=(const CryptDevice&) = delete;
   ~CryptDevice() {
     if (cd_ != nullptr && active_ && !keep_) {
-      crypt_deactivate(cd_, mapping_.c_str());
+      crypt_.deactivate(cd_, mapping_.c_str());
     }
     if (cd_ != nullptr) {
-      crypt_free(cd_);
+      crypt_.free_device(cd_);
     }
   }
+  const CryptsetupLibrary& crypt() const { return crypt_; }
   crypt_device** handle() { return &cd_; }
   crypt_device* get() { return cd_; }
   void activated(std::string mapping) {
@@ -109,6 +115,7 @@ class CryptDevice {
   void keep() { keep_ = true; }
 
  private:
+  const CryptsetupLibrary& crypt_;
   crypt_device* cd_ = nullptr;
   std::string mapping_;
   bool active_ = false;
@@ -141,19 +148,20 @@ Status formatAndActivate(CryptDevice& cd, const ScratchStoreOptions& options, st
   const auto* raw_key = reinterpret_cast<const char*>(key.data());
   // The smallest LUKS2 metadata and keyslot areas: no key slot is ever written, and
   // crypt_format zeroes both areas on the disk.
-  if (int rc = crypt_set_metadata_size(cd.get(), kLuksMetadataBytes, kLuksKeyslotsBytes); rc < 0) {
+  if (int rc = cd.crypt().set_metadata_size(cd.get(), kLuksMetadataBytes, kLuksKeyslotsBytes);
+      rc < 0) {
     return fail(cryptError(rc, "LUKS2 metadata size for", options.device, last));
   }
   crypt_params_integrity integrity{};
   integrity.journal_size = kIntegrityJournalBytes;
   params.integrity_params = &integrity;
-  if (int rc = crypt_format(cd.get(), CRYPT_LUKS2, kCipher, kCipherMode, nullptr, raw_key,
-                            key.size(), &params);
+  if (int rc = cd.crypt().format(cd.get(), CRYPT_LUKS2, kCipher, kCipherMode, nullptr, raw_key,
+                                 key.size(), &params);
       rc < 0) {
     return fail(cryptError(rc, "LUKS2 format of", options.device, last));
   }
-  if (int rc = crypt_activate_by_volume_key(cd.get(), options.mapping.c_str(), raw_key, key.size(),
-                                            CRYPT_ACTIVATE_NO_JOURNAL);
+  if (int rc = cd.crypt().activate_by_volume_key(cd.get(), options.mapping.c_str(), raw_key,
+                                                 key.size(), CRYPT_ACTIVATE_NO_JOURNAL);
       rc < 0) {
     return fail(cryptError(rc, "activating " + options.mapping + " on", options.device, last));
   }
@@ -235,10 +243,13 @@ Status bindDiskBackedDirs(const fs::path& state_dir, const fs::path& disk) {
 }
 
 // Unmounts a store setupScratchStore made and removes its mapping (best effort: this runs
-// on a failure path that reports the first error).
+// on a failure path that reports the first error). REQUIRES: setupScratchStore succeeded,
+// so libcryptsetup is loaded.
 void removeScratchStore(const ScratchStoreOptions& options) {
   ::umount2(options.mount_point.c_str(), MNT_DETACH);
-  crypt_deactivate(nullptr, options.mapping.c_str());
+  if (auto crypt = internal::loadCryptsetupLibrary()) {
+    (*crypt)->deactivate(nullptr, options.mapping.c_str());
+  }
 }
 
 }  // namespace
@@ -285,17 +296,18 @@ Result<ScratchStoreInfo> setupScratchStore(const ScratchStoreOptions& options) {
   }
   // Without udev in the guest, libdevmapper must create /dev/mapper nodes itself.
   ::setenv("DM_DISABLE_UDEV", "1", 1);
+  COCOON_ASSIGN_OR_RETURN(const CryptsetupLibrary* crypt, internal::loadCryptsetupLibrary());
   std::string last;
-  CryptDevice cd;
-  if (int rc = crypt_init(cd.handle(), options.device.c_str()); rc < 0) {
+  CryptDevice cd(*crypt);
+  if (int rc = crypt->init(cd.handle(), options.device.c_str()); rc < 0) {
     return fail(cryptError(rc, "crypt_init", options.device, last));
   }
-  crypt_set_log_callback(cd.get(), keepLastError, &last);
+  crypt->set_log_callback(cd.get(), keepLastError, &last);
   COCOON_TRY(formatAndActivate(cd, options, last));
   info.activated = elapsed(started);
   auto phase_started = Clock::now();
   crypt_active_device active{};
-  if (int rc = crypt_get_active_device(cd.get(), options.mapping.c_str(), &active); rc < 0) {
+  if (int rc = crypt->get_active_device(cd.get(), options.mapping.c_str(), &active); rc < 0) {
     return fail(cryptError(rc, "reading the mapping of", options.device, last));
   }
   info.data_bytes = active.size * 512;  // device-mapper counts 512-byte sectors

@@ -4,8 +4,6 @@
 #include <array>
 #include <mutex>
 
-#include <tss2/tss2_mu.h>
-
 #include "attest/tpm.h"
 #include "attest/tpm/esys.h"
 #include "common/encoding.h"
@@ -15,7 +13,6 @@
 namespace cocoon::attest {
 namespace {
 
-using tpm::check;
 using tpm::EsysContext;
 using tpm::EsysPtr;
 using tpm::Transient;
@@ -142,11 +139,11 @@ class EsysTpmAttester final : public TpmAttester {
       TPM2B_ATTEST* quoted_raw = nullptr;
       TPMT_SIGNATURE* sig_raw = nullptr;
       const TSS2_RC rc =
-          Esys_Quote(ctx_.get(), ak_.handle(), ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-                     &qualifying, &scheme, &sel, &quoted_raw, &sig_raw);
-      EsysPtr<TPM2B_ATTEST> quoted(quoted_raw);
-      EsysPtr<TPMT_SIGNATURE> sig(sig_raw);
-      COCOON_TRY(check(rc, "TPM2_Quote"));
+          ctx_.tss().quote(ctx_.get(), ak_.handle(), ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+                           &qualifying, &scheme, &sel, &quoted_raw, &sig_raw);
+      EsysPtr<TPM2B_ATTEST> quoted = ctx_.own(quoted_raw);
+      EsysPtr<TPMT_SIGNATURE> sig = ctx_.own(sig_raw);
+      COCOON_TRY(ctx_.check(rc, "TPM2_Quote"));
       COCOON_ASSIGN_OR_RETURN(std::vector<Bytes> after, readPcrs());
       if (before != after) {
         continue;  // a PCR was extended meanwhile: the values may not match the quote
@@ -173,9 +170,9 @@ class EsysTpmAttester final : public TpmAttester {
     values.count = 1;
     values.digests[0].hashAlg = TPM2_ALG_SHA256;
     std::copy(digest.begin(), digest.end(), values.digests[0].digest.sha256);
-    return check(Esys_PCR_Extend(ctx_.get(), ESYS_TR_PCR0 + index, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                                 ESYS_TR_NONE, &values),
-                 fmt::format("TPM2_PCR_Extend(PCR {})", index));
+    return ctx_.check(ctx_.tss().pcr_extend(ctx_.get(), ESYS_TR_PCR0 + index, ESYS_TR_PASSWORD,
+                                            ESYS_TR_NONE, ESYS_TR_NONE, &values),
+                      fmt::format("TPM2_PCR_Extend(PCR {})", index));
   }
 
   // The 24 SHA-256 PCRs; TPM2_PCR_Read returns at most 8 digests per call, so it is
@@ -188,11 +185,11 @@ class EsysTpmAttester final : public TpmAttester {
       UINT32 counter = 0;
       TPML_PCR_SELECTION* got_raw = nullptr;
       TPML_DIGEST* values_raw = nullptr;
-      const TSS2_RC rc = Esys_PCR_Read(ctx_.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &want,
-                                       &counter, &got_raw, &values_raw);
-      EsysPtr<TPML_PCR_SELECTION> got(got_raw);
-      EsysPtr<TPML_DIGEST> values(values_raw);
-      COCOON_TRY(check(rc, "TPM2_PCR_Read"));
+      const TSS2_RC rc = ctx_.tss().pcr_read(ctx_.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                             &want, &counter, &got_raw, &values_raw);
+      EsysPtr<TPML_PCR_SELECTION> got = ctx_.own(got_raw);
+      EsysPtr<TPML_DIGEST> values = ctx_.own(values_raw);
+      COCOON_TRY(ctx_.check(rc, "TPM2_PCR_Read"));
       if (values->count == 0 || got->count != 1) {
         return fail(Code::kUnavailable, "TPM2_PCR_Read returned no SHA-256 PCR values");
       }
@@ -214,11 +211,11 @@ class EsysTpmAttester final : public TpmAttester {
     return out;
   }
 
-  static Result<Bytes> marshalSignature(const TPMT_SIGNATURE& sig) {
+  Result<Bytes> marshalSignature(const TPMT_SIGNATURE& sig) const {
     Bytes out(sizeof(TPMT_SIGNATURE));
     std::size_t offset = 0;
-    COCOON_TRY(check(Tss2_MU_TPMT_SIGNATURE_Marshal(&sig, out.data(), out.size(), &offset),
-                     "marshalling TPMT_SIGNATURE"));
+    COCOON_TRY(ctx_.check(ctx_.tss().marshal_signature(&sig, out.data(), out.size(), &offset),
+                          "marshalling TPMT_SIGNATURE"));
     out.resize(offset);
     return out;
   }
@@ -249,15 +246,15 @@ Result<std::unique_ptr<TpmAttester>> createTpmAttester(const TpmAttesterConfig& 
   TPM2B_CREATION_DATA* creation_data = nullptr;
   TPM2B_DIGEST* creation_hash = nullptr;
   TPMT_TK_CREATION* ticket = nullptr;
-  const TSS2_RC rc = Esys_CreatePrimary(ctx.get(), hierarchy, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                                        ESYS_TR_NONE, &sensitive, &templ, &outside, &creation_pcrs,
-                                        &handle, &pub_raw, &creation_data, &creation_hash, &ticket);
-  EsysPtr<TPM2B_PUBLIC> pub(pub_raw);
-  EsysPtr<TPM2B_CREATION_DATA> free_data(creation_data);
-  EsysPtr<TPM2B_DIGEST> free_hash(creation_hash);
-  EsysPtr<TPMT_TK_CREATION> free_ticket(ticket);
-  COCOON_TRY(check(rc, "TPM2_CreatePrimary (AK)"));
-  Transient ak(ctx.get(), handle);
+  const TSS2_RC rc = ctx.tss().create_primary(
+      ctx.get(), hierarchy, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive, &templ,
+      &outside, &creation_pcrs, &handle, &pub_raw, &creation_data, &creation_hash, &ticket);
+  EsysPtr<TPM2B_PUBLIC> pub = ctx.own(pub_raw);
+  EsysPtr<TPM2B_CREATION_DATA> free_data = ctx.own(creation_data);
+  EsysPtr<TPM2B_DIGEST> free_hash = ctx.own(creation_hash);
+  EsysPtr<TPMT_TK_CREATION> free_ticket = ctx.own(ticket);
+  COCOON_TRY(ctx.check(rc, "TPM2_CreatePrimary (AK)"));
+  Transient ak(ctx, handle);
   COCOON_ASSIGN_OR_RETURN(Bytes der, withContext(spkiOf(pub->publicArea), "AK public key"));
   return std::make_unique<EsysTpmAttester>(config, std::move(ctx), std::move(ak), std::move(der));
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Ownership wrappers over tpm2-tss ESAPI: the TCTI + ESYS context, transient objects that
-// are flushed when dropped, and Esys_Free'd outputs.
+// are flushed when dropped, and Esys_Free'd outputs. tpm2-tss is loaded at run time
+// (tss2_library.h): every call goes through the context's table.
 #pragma once
 
 #include <memory>
@@ -8,20 +9,28 @@
 #include <string_view>
 #include <utility>
 
-#include <tss2/tss2_esys.h>
-
+#include "attest/tpm/tss2_library.h"
 #include "common/result.h"
 
 namespace cocoon::attest::tpm {
 
 // kUnavailable naming the command and the TSS decoding of `rc`; success for TSS2_RC_SUCCESS.
-Status check(TSS2_RC rc, std::string_view command);
+Status check(const Tss2Library& tss, TSS2_RC rc, std::string_view command);
+
+// Frees memory that ESAPI returned (Esys_Free).
+struct EsysFree {
+  decltype(&Esys_Free) free = nullptr;
+  void operator()(void* p) const { free(p); }
+};
+template <class T>
+using EsysPtr = std::unique_ptr<T, EsysFree>;
 
 // An ESYS_CONTEXT over a TCTI loaded from a configuration string. Movable, not copyable,
 // not thread-safe.
 class EsysContext {
  public:
-  // kUnavailable when the TCTI cannot be loaded or connected.
+  // Loads tpm2-tss on first use. kUnavailable when it or the TCTI cannot be loaded, or the
+  // TCTI cannot connect.
   static Result<EsysContext> open(const std::string& tcti);
   EsysContext(EsysContext&& other) noexcept;
   EsysContext& operator=(EsysContext&&) = delete;
@@ -29,9 +38,20 @@ class EsysContext {
   ~EsysContext();
 
   ESYS_CONTEXT* get() const { return ctx_; }
+  const Tss2Library& tss() const { return *tss_; }
+  Status check(TSS2_RC rc, std::string_view command) const {
+    return tpm::check(*tss_, rc, command);
+  }
+  // Takes ownership of an ESAPI output (null is fine).
+  template <class T>
+  EsysPtr<T> own(T* output) const {
+    return EsysPtr<T>(output, EsysFree{tss_->free});
+  }
 
  private:
-  EsysContext(TSS2_TCTI_CONTEXT* tcti, ESYS_CONTEXT* ctx) : tcti_(tcti), ctx_(ctx) {}
+  EsysContext(const Tss2Library* tss, TSS2_TCTI_CONTEXT* tcti, ESYS_CONTEXT* ctx)
+      : tss_(tss), tcti_(tcti), ctx_(ctx) {}
+  const Tss2Library* tss_ = nullptr;
   TSS2_TCTI_CONTEXT* tcti_ = nullptr;
   ESYS_CONTEXT* ctx_ = nullptr;
 };
@@ -39,9 +59,12 @@ class EsysContext {
 // A loaded transient object, flushed on destruction. REQUIRES: the context outlives it.
 class Transient {
  public:
-  Transient(ESYS_CONTEXT* ctx, ESYS_TR handle) : ctx_(ctx), handle_(handle) {}
+  Transient(const EsysContext& ctx, ESYS_TR handle)
+      : flush_(ctx.tss().flush_context), ctx_(ctx.get()), handle_(handle) {}
   Transient(Transient&& other) noexcept
-      : ctx_(other.ctx_), handle_(std::exchange(other.handle_, ESYS_TR_NONE)) {}
+      : flush_(other.flush_),
+        ctx_(other.ctx_),
+        handle_(std::exchange(other.handle_, ESYS_TR_NONE)) {}
   Transient& operator=(Transient&&) = delete;
   Transient(const Transient&) = delete;
   ~Transient();
@@ -49,15 +72,9 @@ class Transient {
   ESYS_TR handle() const { return handle_; }
 
  private:
+  decltype(&Esys_FlushContext) flush_;
   ESYS_CONTEXT* ctx_;
   ESYS_TR handle_;
 };
-
-// Owns memory that ESAPI returned (Esys_Free).
-struct EsysFree {
-  void operator()(void* p) const { Esys_Free(p); }
-};
-template <class T>
-using EsysPtr = std::unique_ptr<T, EsysFree>;
 
 }  // namespace cocoon::attest::tpm

@@ -125,10 +125,14 @@ Result<std::unique_ptr<ByteSource>> openDecompressor(Compression declared, ByteS
   switch (declared) {
     case Compression::kNone:
       return std::make_unique<PlainSource>(in, head, limits.max_output_bytes);
-    case Compression::kGzip:
-      return std::make_unique<codec::GzipSource>(
-          codec::InputBuffer(in, head, std::max(limits.input_buffer_bytes, kMinGzipInputBuffer)),
-          limits.max_output_bytes);
+    case Compression::kGzip: {
+      COCOON_ASSIGN_OR_RETURN(
+          auto gzip, codec::GzipSource::create(
+                         codec::InputBuffer(
+                             in, head, std::max(limits.input_buffer_bytes, kMinGzipInputBuffer)),
+                         limits.max_output_bytes));
+      return gzip;
+    }
     case Compression::kZstd: {
       COCOON_ASSIGN_OR_RETURN(
           auto zstd,

@@ -2,8 +2,6 @@
 // GzipSource over isa-l's stateful isal_inflate with gzip wrapper parsing and CRC checks.
 #include "image/layer/codec/gzip_source.h"
 
-#include <isa-l/igzip_lib.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -82,19 +80,26 @@ std::optional<std::size_t> headerLength(ByteSpan data) {
   return reader.offset();
 }
 
-void startMember(inflate_state& state) {
-  isal_inflate_reset(&state);
+void startMember(const IsalLibrary& isal, inflate_state& state) {
+  isal.inflate_reset(&state);
   // Parse the gzip header and verify the CRC-32 and ISIZE trailer of every member.
   state.crc_flag = ISAL_GZIP;
 }
 
 }  // namespace
 
-GzipSource::GzipSource(InputBuffer input, std::uint64_t max_output)
+Result<std::unique_ptr<GzipSource>> GzipSource::create(InputBuffer input,
+                                                       std::uint64_t max_output) {
+  COCOON_ASSIGN_OR_RETURN(const IsalLibrary* isal, loadIsalLibrary());
+  return std::make_unique<GzipSource>(*isal, std::move(input), max_output);
+}
+
+GzipSource::GzipSource(const IsalLibrary& isal, InputBuffer input, std::uint64_t max_output)
     : DecoderSource("gzip", std::move(input), max_output),
+      isal_(isal),
       state_(std::make_unique<inflate_state>()) {
-  isal_inflate_init(state_.get());
-  startMember(*state_);
+  isal_.inflate_init(state_.get());
+  startMember(isal_, *state_);
 }
 
 GzipSource::~GzipSource() = default;
@@ -117,7 +122,7 @@ Status GzipSource::startNext() {
     return fail(Code::kDataLoss, "trailing data after the gzip stream at offset {} (starts {})",
                 in.offset(), hexEncode(head.first(std::min<std::size_t>(head.size(), 4))));
   }
-  startMember(*state_);
+  startMember(isal_, *state_);
   header_pending_ = true;
   return okStatus();
 }
@@ -145,7 +150,7 @@ Result<DecoderSource::Progress> GzipSource::step(ByteSpan in, std::span<std::uin
   state_->avail_in = in_size;
   state_->next_out = out.data();
   state_->avail_out = out_size;
-  const int ret = isal_inflate(state_.get());
+  const int ret = isal_.inflate(state_.get());
   const Progress progress{in_size - state_->avail_in, out_size - state_->avail_out};
   if (ret < 0 || ret == ISAL_NEED_DICT) {
     return fail(Code::kDataLoss, "corrupt gzip stream near offset {}: {}",

@@ -5,8 +5,7 @@
 #include <memory>
 
 #include "image/layer/codec/decoder_source.h"
-
-struct inflate_state;
+#include "image/layer/codec/isal_library.h"
 
 namespace cocoon::image::layer::codec {
 
@@ -19,7 +18,10 @@ class GzipSource final : public DecoderSource {
   // buffer must be larger.
   static constexpr std::size_t kMaxHeaderBytes = 4096;
 
-  GzipSource(InputBuffer input, std::uint64_t max_output);
+  // Loads ISA-L on first use (isal_library.h). Errors: kUnavailable when it cannot be
+  // loaded.
+  static Result<std::unique_ptr<GzipSource>> create(InputBuffer input, std::uint64_t max_output);
+  GzipSource(const IsalLibrary& isal, InputBuffer input, std::uint64_t max_output);
   ~GzipSource() override;
 
  private:
@@ -27,6 +29,7 @@ class GzipSource final : public DecoderSource {
   bool atBoundary() const override;
   Status startNext() override;
 
+  const IsalLibrary& isal_;
   // isa-l's state is ~200 KiB with its history and Huffman tables; it lives on the heap.
   std::unique_ptr<inflate_state> state_;
   bool header_pending_ = true;  // the current member's header has not been passed to isa-l
