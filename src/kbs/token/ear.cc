@@ -273,7 +273,13 @@ Result<std::string> issueEarToken(const EarSigner& signer, const EarAppraisal& a
     return fail(Code::kInvalidArgument, "EAR token: runtime_data_claims.tee-pubkey missing");
   }
   const std::string claims = earClaims(signer.config(), appraisal, unixSeconds(now));
-  std::string token = signer.protectedHeaderB64();
+  // header.claims.signature, base64url: one buffer of the final size, and room for the
+  // 12 bytes of the KBS's {"token":"…"} answer around it.
+  constexpr std::size_t kSignatureB64 = 86;  // 64 raw bytes
+  std::string token;
+  token.reserve(signer.protectedHeaderB64().size() + 1 + (claims.size() * 4 + 2) / 3 + 1 +
+                kSignatureB64 + 12);
+  token += signer.protectedHeaderB64();
   token += '.';
   token += base64UrlEncode(asBytes(claims));
   COCOON_ASSIGN_OR_RETURN(
