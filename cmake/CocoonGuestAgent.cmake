@@ -5,18 +5,21 @@
 # With the option ON (it is OFF by default, so the dev build and its tests are unchanged):
 #  - the third-party imported targets of this build link the Debian static archive where one
 #    exists (libarchive, protobuf, zstd, zlib, gpgme, yaml-cpp and what those need);
-#    libraries Debian ships only as .so stay dynamic (ISA-L, tss2, cryptsetup, fmt, spdlog,
-#    toml++). This applies to every binary of the build; they keep working as before.
-#  - libcurl is not linked at all, in any build: the HTTP client dlopens libcurl.so.4 at its
-#    first request (src/http/internal/curl_library.cc), so the agent starts without it and
-#    its protocol libraries (gnutls, Kerberos, LDAP, ssh2, rtmp ...).
-#  - OpenSSL and libstdc++ stay shared: libcryptsetup and spdlog/fmt/toml++ load them
-#    anyway, and a second, static copy measured 1.6 MiB more Rss, not less.
+#    OpenSSL stays shared. This applies to every binary of the build; they keep working as
+#    before.
+#  - fmt, spdlog and toml++ are compiled in header-only (cmake/CocoonDependencies.cmake).
+#  - libcurl, ISA-L, libcryptsetup and tpm2-tss are not linked at all, in any build: the
+#    code that needs them loads them at first use (common/shared_library.h), so the agent
+#    starts and idles without them and their own libraries (gnutls, Kerberos, LDAP,
+#    libdevmapper ...).
+#  - cocoon-agent links libstdc++ and libgcc statically: with the above, nothing else in
+#    the idle agent loads libstdc++.so, so only the parts the agent uses are mapped
+#    (−1.3 MiB of Rss; while libcryptsetup, spdlog and fmt still loaded libstdc++.so, a
+#    static copy measured more Rss, not less). The libraries loaded later are C.
 #  - cocoon-agent additionally gets --gc-sections and --as-needed (drops the .so files
-#    libarchive's pkg-config lists but reading tar never uses: libxml2, ICU, lz4, acl ...).
+#    libarchive's pkg-config lists but reading tar never uses: libxml2, ICU, lz4, acl ...)
+#    and packed relative relocations (below).
 # guest/build-guest.sh copies whatever .so files ldd still lists into the initrd.
-option(COCOON_GUEST_AGENT_STATIC
-       "Link cocoon-agent (and third-party libraries of this build) for the guest: static" OFF)
 if(NOT COCOON_GUEST_AGENT_STATIC)
   return()
 endif()
@@ -69,4 +72,7 @@ _cocoon_link_static(PkgConfig::LIBARCHIVE archive nettle acl lzma zstd lz4 bz2 z
 _cocoon_link_static(PkgConfig::GPGME gpgme assuan gpg-error)
 _cocoon_link_static(PkgConfig::YAML_CPP yaml-cpp)
 
-target_link_options(cocoon-agent PRIVATE -Wl,--gc-sections -Wl,--as-needed)
+# pack-relative-relocs (DT_RELR; binutils >= 2.38, glibc >= 2.36): the loader reads 2 KiB of
+# relocation table instead of 249 KiB at every start (−0.2 MiB of Rss, faster start).
+target_link_options(cocoon-agent PRIVATE -Wl,--gc-sections -Wl,--as-needed -static-libstdc++
+                    -static-libgcc -Wl,-z,pack-relative-relocs)
