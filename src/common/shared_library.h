@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string_view>
+#include <utility>
 
 #include "common/result.h"
 
@@ -40,6 +41,31 @@ Status resolveSharedLibraryFunction(void* handle, const SharedLibraryName& name,
   COCOON_ASSIGN_OR_RETURN(void* address, findSharedLibraryFunction(handle, name, symbol));
   out = reinterpret_cast<Fn*>(address);
   return okStatus();
+}
+
+// Opens `name` and fills a table of its functions with `resolve(handle, table)`, which may
+// also run the library's own initialisation; if that fails, the library is closed again
+// and its error returned. Otherwise the library stays loaded for the life of the process:
+// the table points into it.
+template <class Table, class Resolve>
+Result<Table> openFunctionTable(const SharedLibraryName& name, Resolve resolve) {
+  COCOON_ASSIGN_OR_RETURN(void* handle, openSharedLibrary(name));
+  Table table{};
+  if (Status resolved = resolve(handle, table); !resolved) {
+    closeSharedLibrary(handle);
+    return fail(std::move(resolved.error()));
+  }
+  return table;
+}
+
+// A table loaded once per process: `loaded` is the caller's function-local static (so the
+// first call loads it, thread-safely), returned as a pointer or as its load error.
+template <class Table>
+Result<const Table*> loadedTable(const Result<Table>& loaded) {
+  if (!loaded) {
+    return fail(loaded.error());
+  }
+  return &*loaded;
 }
 
 }  // namespace cocoon

@@ -13,56 +13,13 @@
 
 #include "json/internal/message.h"
 #include "json/json.h"
+#include "json/string_literal.h"
 
 namespace cocoon::json {
 namespace {
 
 constexpr std::size_t kMaxCanonicalDepth = 1000;
 constexpr std::uint64_t kMaxExactInteger = std::uint64_t{1} << 53;
-
-// Decodes the UTF-8 sequence at text[i] and advances i past it. Well-formed means RFC 3629
-// §4: no overlong forms, no encoded surrogates, nothing above U+10FFFF.
-bool decodeUtf8(std::string_view text, std::size_t& i, std::uint32_t& code_point) {
-  const auto lead = static_cast<unsigned char>(text[i]);
-  std::size_t length = 0;
-  unsigned char low = 0x80;
-  unsigned char high = 0xBF;
-  if (lead < 0x80) {
-    code_point = lead;
-    ++i;
-    return true;
-  }
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-    code_point = lead & 0x1Fu;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    code_point = lead & 0x0Fu;
-    low = lead == 0xE0 ? 0xA0 : 0x80;
-    high = lead == 0xED ? 0x9F : 0xBF;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    code_point = lead & 0x07u;
-    low = lead == 0xF0 ? 0x90 : 0x80;
-    high = lead == 0xF4 ? 0x8F : 0xBF;
-  } else {
-    return false;
-  }
-  if (text.size() - i < length) {
-    return false;
-  }
-  for (std::size_t k = 1; k < length; ++k) {
-    const auto next = static_cast<unsigned char>(text[i + k]);
-    if (next < low || next > high) {
-      return false;
-    }
-    low = 0x80;
-    high = 0xBF;
-    code_point = (code_point << 6) | (next & 0x3Fu);
-  }
-  i += length;
-  return true;
-}
 
 Error illFormedUtf8(std::size_t offset) {
   return makeError(Code::kInvalidArgument, "json: ill-formed UTF-8 at byte {} of a string", offset);
@@ -93,44 +50,9 @@ Result<std::u16string> toUtf16(std::string_view text) {
 // RFC 8785 §3.2.2.2 (ECMAScript JSON.stringify): the two-character escapes, \u00xx in
 // lower case for the other control characters, everything else as literal UTF-8.
 Status appendString(std::string_view text, std::string& out) {
-  out += '"';
-  for (std::size_t i = 0; i < text.size();) {
-    const std::size_t start = i;
-    std::uint32_t code_point = 0;
-    if (!decodeUtf8(text, i, code_point)) {
-      return fail(illFormedUtf8(start));
-    }
-    switch (code_point) {
-      case '\b':
-        out += "\\b";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      default:
-        if (code_point < 0x20) {
-          out += fmt::format("\\u{:04x}", code_point);
-        } else {
-          out.append(text.substr(start, i - start));
-        }
-    }
+  if (const auto ill_formed = appendStringLiteral(out, text)) {
+    return fail(illFormedUtf8(*ill_formed));
   }
-  out += '"';
   return okStatus();
 }
 

@@ -81,10 +81,7 @@ Result<Tss2Library> openTss2Library(const Tss2Sonames& sonames) {
 
 Result<const Tss2Library*> loadTss2Library() {
   static const Result<Tss2Library> loaded = openTss2Library(Tss2Sonames{});
-  if (!loaded) {
-    return fail(loaded.error());
-  }
-  return &*loaded;
+  return loadedTable(loaded);
 }
 
 }  // namespace cocoon::attest::tpm

@@ -38,32 +38,21 @@ Result<CurlLibrary> openCurlLibrary(const char* soname) {
       .user = "HTTP client",
       .package = std::string_view(soname) == kCurlSoname ? "libcurl4" : "",
   };
-  COCOON_ASSIGN_OR_RETURN(void* handle, openSharedLibrary(name));
-  CurlLibrary lib{};
-  Status resolved = resolveAll(handle, name, lib);
-  if (resolved) {
-    const CURLcode rc = lib.global_init(CURL_GLOBAL_DEFAULT);
-    if (rc != CURLE_OK) {
-      resolved = fail(Code::kUnavailable, "HTTP client: curl_global_init of {} failed: {}", soname,
-                      lib.easy_strerror(rc));
+  // libcurl keeps global state, and every easy handle made from the table points into it.
+  return openFunctionTable<CurlLibrary>(name, [&](void* handle, CurlLibrary& lib) -> Status {
+    COCOON_TRY(resolveAll(handle, name, lib));
+    if (const CURLcode rc = lib.global_init(CURL_GLOBAL_DEFAULT); rc != CURLE_OK) {
+      return fail(Code::kUnavailable, "HTTP client: curl_global_init of {} failed: {}", soname,
+                  lib.easy_strerror(rc));
     }
-  }
-  if (!resolved) {
-    closeSharedLibrary(handle);
-    return fail(std::move(resolved.error()));
-  }
-  // The handle is never closed: libcurl keeps global state, and every easy handle made from
-  // this table points into the library.
-  return lib;
+    return okStatus();
+  });
 }
 
 Result<const CurlLibrary*> loadCurlLibrary() {
   // A function-local static: no work before the first request, thread-safe initialisation.
   static const Result<CurlLibrary> loaded = openCurlLibrary(kCurlSoname);
-  if (!loaded) {
-    return fail(loaded.error());
-  }
-  return &*loaded;
+  return loadedTable(loaded);
 }
 
 }  // namespace cocoon::http::internal

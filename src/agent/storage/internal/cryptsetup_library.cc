@@ -32,21 +32,13 @@ Result<CryptsetupLibrary> openCryptsetupLibrary(const char* soname) {
       .user = "encrypted scratch store",
       .package = std::string_view(soname) == kCryptsetupSoname ? "libcryptsetup12" : "",
   };
-  COCOON_ASSIGN_OR_RETURN(void* handle, openSharedLibrary(name));
-  CryptsetupLibrary lib{};
-  if (Status resolved = resolveAll(handle, name, lib); !resolved) {
-    closeSharedLibrary(handle);
-    return fail(std::move(resolved.error()));
-  }
-  return lib;  // the handle stays open: see the header
+  return openFunctionTable<CryptsetupLibrary>(
+      name, [&](void* handle, CryptsetupLibrary& lib) { return resolveAll(handle, name, lib); });
 }
 
 Result<const CryptsetupLibrary*> loadCryptsetupLibrary() {
   static const Result<CryptsetupLibrary> loaded = openCryptsetupLibrary(kCryptsetupSoname);
-  if (!loaded) {
-    return fail(loaded.error());
-  }
-  return &*loaded;
+  return loadedTable(loaded);
 }
 
 }  // namespace cocoon::agent::storage::internal

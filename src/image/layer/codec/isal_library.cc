@@ -14,31 +14,16 @@ Result<IsalLibrary> openIsalLibrary(const char* soname) {
       .user = "gzip layer decompression",
       .package = std::string_view(soname) == kIsalSoname ? "libisal2" : "",
   };
-  COCOON_ASSIGN_OR_RETURN(void* handle, openSharedLibrary(name));
-  IsalLibrary lib{};
-  auto resolve = [&](const char* symbol, auto*& out) {
-    return resolveSharedLibraryFunction(handle, name, symbol, out);
-  };
-  Status resolved = resolve("isal_inflate_init", lib.inflate_init);
-  if (resolved) {
-    resolved = resolve("isal_inflate_reset", lib.inflate_reset);
-  }
-  if (resolved) {
-    resolved = resolve("isal_inflate", lib.inflate);
-  }
-  if (!resolved) {
-    closeSharedLibrary(handle);
-    return fail(std::move(resolved.error()));
-  }
-  return lib;  // the handle stays open: see the header
+  return openFunctionTable<IsalLibrary>(name, [&](void* handle, IsalLibrary& lib) -> Status {
+    COCOON_TRY(resolveSharedLibraryFunction(handle, name, "isal_inflate_init", lib.inflate_init));
+    COCOON_TRY(resolveSharedLibraryFunction(handle, name, "isal_inflate_reset", lib.inflate_reset));
+    return resolveSharedLibraryFunction(handle, name, "isal_inflate", lib.inflate);
+  });
 }
 
 Result<const IsalLibrary*> loadIsalLibrary() {
   static const Result<IsalLibrary> loaded = openIsalLibrary(kIsalSoname);
-  if (!loaded) {
-    return fail(loaded.error());
-  }
-  return &*loaded;
+  return loadedTable(loaded);
 }
 
 }  // namespace cocoon::image::layer::codec
